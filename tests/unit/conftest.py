@@ -1,0 +1,86 @@
+"""Shared fixtures for unit tests.
+
+Modules run in-process against moto's `mock_aws`, so no request can leave the
+process. The collection is importable as ``ansible_collections.netsec.aws_peering``
+through the `.collections` link that `make install` creates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / ".collections"))
+
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+
+class ModuleExit(Exception):
+    """Raised instead of sys.exit when a module finishes."""
+
+    def __init__(self, result, failed):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def offline_aws(monkeypatch):
+    """Dummy credentials, a fixed region and no endpoint override: only moto answers."""
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """Run a module's main() with the given args; return (result, failed).
+
+    Usage: ``result = run_module(my_module, {"opt": 1}, check_mode=True)``;
+    ``result["failed"]`` tells whether fail_json was called.
+    """
+
+    def _run(module, args, check_mode=False, diff=False):
+        args = dict(args)
+        args.setdefault("region", "us-east-1")
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        if diff:
+            args["_ansible_diff"] = True
+        captured = {}
+
+        def fake_exit(self, **kwargs):
+            kwargs.setdefault("changed", False)
+            captured["result"] = kwargs
+            raise ModuleExit(kwargs, False)
+
+        def fake_fail(self, msg="", **kwargs):
+            kwargs["msg"] = msg
+            kwargs["failed"] = True
+            captured["result"] = kwargs
+            raise ModuleExit(kwargs, True)
+
+        from ansible.module_utils import basic
+
+        monkeypatch.setattr(basic.AnsibleModule, "exit_json", fake_exit)
+        monkeypatch.setattr(basic.AnsibleModule, "fail_json", fake_fail)
+        with patch_module_args(args):
+            try:
+                module.main()
+            except ModuleExit as exc:
+                result = exc.result
+                result.setdefault("failed", exc.failed)
+                # Results must be JSON-serialisable, as Ansible requires.
+                json.dumps(result, default=str)
+                return result
+        raise AssertionError("module returned without exit_json/fail_json")
+
+    return _run
