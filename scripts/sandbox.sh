@@ -17,7 +17,7 @@ url=http://127.0.0.1:$port
 healthy() {
   "$venv/bin/python" - "$url" <<'PY' >/dev/null 2>&1
 import sys, urllib.request
-urllib.request.urlopen(sys.argv[1] + "/moto-api/data.json", timeout=2).read()
+urllib.request.urlopen(sys.argv[1] + "/moto-api/config", timeout=5).read()
 PY
 }
 
