@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print a TCP port that is free on loopback right now (for test emulators)."""
 import socket
 

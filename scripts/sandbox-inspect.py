@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Print a summary of each sandbox account's networks (debugging aid).
 
-Usage: scripts/sandbox-inspect.py [ACCOUNT_ID ...]  (default: 111111111111 222222222222)
+Usage: .venv/bin/python scripts/sandbox-inspect.py [ACCOUNT_ID ...]  (default: 111111111111 222222222222)
 Talks only to the emulator at AWS_ENDPOINT_URL (default http://127.0.0.1:5000).
 """
 import os

@@ -19,14 +19,24 @@ stage_lint() {
 
 stage_sanity() {
   echo "== sanity: ansible-test sanity"
-  # ansible-test needs the collection under ansible_collections/<ns>/<name>;
-  # copy what git would ship (tracked and new, not ignored).
-  local dest=.build/ansible_collections/netsec/aws_peering
-  rm -rf "$dest" && mkdir -p "$dest"
-  git ls-files --cached --others --exclude-standard -z \
-    | xargs -0 -I{} cp --parents {} "$dest/" 2>/dev/null || true
-  (cd "$dest" && ansible-test sanity --python 3.12 --color no \
-      --skip-test changelog "$@")
+  # ansible-test bootstraps pip in its venvs with a script from a host we
+  # cannot reach; seed its cache with our stand-in.
+  local pip_version
+  pip_version=$(python -c 'import re, ansible_test, pathlib; p = pathlib.Path(ansible_test.__file__).parent / "_internal/python_requirements.py"; print(re.search(r"pip=.([0-9.]+).", p.read_text()).group(1))')
+  mkdir -p ~/.ansible/test/cache
+  cp scripts/ansible-test-get-pip.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+  # ansible-test needs the collection under ansible_collections/<ns>/<name>,
+  # in a path without hidden directories; copy what git would ship.
+  local root
+  root=$(mktemp -d)
+  local dest=$root/ansible_collections/netsec/aws_peering
+  mkdir -p "$dest"
+  git ls-files --cached --others --exclude-standard -z | xargs -0 cp -d --parents -t "$dest/"
+  local rc=0
+  (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+      --color no --skip-test changelog "$@") || rc=$?
+  rm -rf "$root"
+  return $rc
 }
 
 stage_unit() {
