@@ -1,0 +1,592 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the netsec.aws_peering collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared helpers for the AWS Config modules of netsec.aws_peering.
+
+Mostly pure functions (validation and normalisation), so they can be unit
+tested directly:
+
+* configuration recorder / delivery channel: desired request building and the
+  normalised view used to compare with the DescribeConfigurationRecorders /
+  DescribeDeliveryChannels replies (keys we do not manage are ignored);
+* config rules: input-parameter conversion (AWS wants a JSON object whose values
+  are all strings), rule validation, the normalised rule view, and a
+  DescribeConfigRules lister that copes with the emulator returning an empty
+  list where AWS raises NoSuchConfigRuleException.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+# SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
+# when no frequency is given.
+PERIODIC_MESSAGE_TYPES = ("ScheduledNotification", "ConfigurationSnapshotDeliveryCompleted")
+MESSAGE_TYPES = (
+    "ConfigurationItemChangeNotification",
+    "ConfigurationSnapshotDeliveryCompleted",
+    "OversizedConfigurationItemChangeNotification",
+    "ScheduledNotification",
+)
+DEFAULT_FREQUENCY = "TwentyFour_Hours"
+
+RECORDER_NAME_MAX = 256
+CHANNEL_NAME_MAX = 256
+RULE_NAME_MAX = 128
+RULE_DESCRIPTION_MAX = 256
+RULE_INPUT_PARAMETERS_MAX = 1024
+SCOPE_RESOURCE_TYPES_MAX = 100
+TAGS_MAX = 50
+
+# The console's rule-name rule (the API pattern is only ".*\S.*"): letters,
+# digits, hyphens and underscores. Stricter than the API on purpose.
+RULE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# Names of AWS managed rules, e.g. VPC_FLOW_LOGS_ENABLED.
+MANAGED_RULE_ID_RE = re.compile(r"^[A-Z0-9_]+$")
+LAMBDA_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
+RESOURCE_TYPE_RE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+SNS_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$")
+KMS_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+# Errors that mean "this endpoint does not implement tagging of config rules".
+TAGGING_UNSUPPORTED_CODES = (
+    "NotImplemented",
+    "NotImplementedException",
+    "InvalidAction",
+    "UnknownOperationException",
+    "UnsupportedOperation",
+    "UnsupportedOperationException",
+)
+
+
+class ConfigValidationError(ValueError):
+    """Bad user input; the message names the option and the value."""
+
+
+# ---------------------------------------------------------------------------
+# Configuration recorder / delivery channel
+# ---------------------------------------------------------------------------
+
+
+def desired_recording_group(recording_group):
+    """Resolve the recording_group option to the normalised view.
+
+    Returns ``{"all_supported": bool, "include_global_resource_types": bool,
+    "resource_types": sorted list}``. Raises ConfigValidationError on invalid
+    combinations (AWS would answer InvalidRecordingGroupException).
+    """
+    group = dict(recording_group or {})
+    resource_types = group.get("resource_types") or []
+    all_supported = group.get("all_supported")
+    include_global = group.get("include_global_resource_types")
+    if resource_types:
+        if all_supported:
+            raise ConfigValidationError(
+                "recording_group: all_supported=true cannot be combined with resource_types=%s; "
+                "set all_supported=false or drop resource_types" % resource_types
+            )
+        if include_global:
+            raise ConfigValidationError(
+                "recording_group: include_global_resource_types=true requires all_supported=true, "
+                "not a resource_types list (%s)" % resource_types
+            )
+        bad = [t for t in resource_types if not RESOURCE_TYPE_RE.match(str(t))]
+        if bad:
+            raise ConfigValidationError(
+                "recording_group.resource_types: invalid resource type(s) %s; expected e.g. AWS::EC2::VPC" % bad
+            )
+        if len(set(resource_types)) != len(resource_types):
+            raise ConfigValidationError("recording_group.resource_types: duplicate entries in %s" % resource_types)
+        return {
+            "all_supported": False,
+            "include_global_resource_types": False,
+            "resource_types": sorted(resource_types),
+        }
+    if all_supported is False:
+        raise ConfigValidationError(
+            "recording_group: all_supported=false needs a non-empty resource_types list"
+        )
+    return {
+        "all_supported": True,
+        "include_global_resource_types": bool(include_global),
+        "resource_types": [],
+    }
+
+
+def recording_group_to_boto(group):
+    """Normalised recording group -> PutConfigurationRecorder recordingGroup."""
+    if group["all_supported"]:
+        return {
+            "allSupported": True,
+            "includeGlobalResourceTypes": group["include_global_resource_types"],
+            "resourceTypes": [],
+            "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
+        }
+    return {
+        "allSupported": False,
+        "includeGlobalResourceTypes": False,
+        "resourceTypes": list(group["resource_types"]),
+        "recordingStrategy": {"useOnly": "INCLUSION_BY_RESOURCE_TYPES"},
+    }
+
+
+def normalise_recorder(reply):
+    """DescribeConfigurationRecorders entry -> the fields we manage.
+
+    Keys added by AWS (recordingStrategy, exclusionByResourceTypes,
+    recordingMode, arn, ...) are ignored.
+    """
+    if not reply:
+        return None
+    group = reply.get("recordingGroup") or {}
+    all_supported = bool(group.get("allSupported", False))
+    result = {
+        "name": reply.get("name"),
+        "role_arn": reply.get("roleARN"),
+        "recording_group": {
+            "all_supported": all_supported,
+            "include_global_resource_types": bool(group.get("includeGlobalResourceTypes", False)),
+            "resource_types": [] if all_supported else sorted(group.get("resourceTypes") or []),
+        },
+    }
+    excluded = (group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or []
+    if excluded:
+        # Not managed by us, but reported so a reused recorder is described truthfully.
+        result["recording_group"]["exclusion_resource_types"] = sorted(excluded)
+    return result
+
+
+def is_service_linked_recorder(reply):
+    """Service-linked recorders (created by other AWS services) are never ours."""
+    return bool(reply.get("servicePrincipal")) or (reply.get("recordingScope") == "INTERNAL")
+
+
+def validate_delivery_channel(channel, default_name):
+    """Validate the delivery_channel option; return the normalised desired view."""
+    if channel is None:
+        return None
+    name = channel.get("name") or default_name
+    if len(name) > CHANNEL_NAME_MAX:
+        raise ConfigValidationError(
+            "delivery_channel.name: %r is longer than %d characters" % (name, CHANNEL_NAME_MAX)
+        )
+    bucket = channel.get("s3_bucket_name")
+    if not bucket or not BUCKET_RE.match(bucket) or ".." in bucket:
+        raise ConfigValidationError("delivery_channel.s3_bucket_name: %r is not a valid S3 bucket name" % bucket)
+    prefix = channel.get("s3_key_prefix")
+    if prefix is not None:
+        if prefix == "" or prefix.startswith("/") or "AWSLogs" in prefix.split("/"):
+            raise ConfigValidationError(
+                "delivery_channel.s3_key_prefix: %r is invalid (must be non-empty, must not start with '/' "
+                "or contain an 'AWSLogs' component)" % prefix
+            )
+    sns = channel.get("sns_topic_arn")
+    if sns is not None and not SNS_ARN_RE.match(sns):
+        raise ConfigValidationError("delivery_channel.sns_topic_arn: %r is not an SNS topic ARN" % sns)
+    kms = channel.get("s3_kms_key_arn")
+    if kms is not None and not KMS_ARN_RE.match(kms):
+        raise ConfigValidationError("delivery_channel.s3_kms_key_arn: %r is not a KMS key ARN" % kms)
+    return {
+        "name": name,
+        "s3_bucket_name": bucket,
+        "s3_key_prefix": prefix,
+        "s3_kms_key_arn": kms,
+        "sns_topic_arn": sns,
+        "delivery_frequency": channel.get("delivery_frequency"),
+    }
+
+
+def normalise_delivery_channel(reply):
+    """DescribeDeliveryChannels entry -> the fields we manage."""
+    if not reply:
+        return None
+    return {
+        "name": reply.get("name"),
+        "s3_bucket_name": reply.get("s3BucketName"),
+        "s3_key_prefix": reply.get("s3KeyPrefix") or None,
+        "s3_kms_key_arn": reply.get("s3KmsKeyArn") or None,
+        "sns_topic_arn": reply.get("snsTopicARN") or None,
+        "delivery_frequency": (reply.get("configSnapshotDeliveryProperties") or {}).get("deliveryFrequency"),
+    }
+
+
+def delivery_channel_to_boto(channel):
+    """Normalised delivery channel -> PutDeliveryChannel DeliveryChannel."""
+    request = {"name": channel["name"], "s3BucketName": channel["s3_bucket_name"]}
+    if channel.get("s3_key_prefix"):
+        request["s3KeyPrefix"] = channel["s3_key_prefix"]
+    if channel.get("s3_kms_key_arn"):
+        request["s3KmsKeyArn"] = channel["s3_kms_key_arn"]
+    if channel.get("sns_topic_arn"):
+        request["snsTopicARN"] = channel["sns_topic_arn"]
+    if channel.get("delivery_frequency"):
+        request["configSnapshotDeliveryProperties"] = {"deliveryFrequency": channel["delivery_frequency"]}
+    return request
+
+
+# ---------------------------------------------------------------------------
+# Config rules
+# ---------------------------------------------------------------------------
+
+
+def _parameter_value_to_string(value, where):
+    """One input parameter value -> the string AWS expects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        parts = []
+        for item in value:
+            if isinstance(item, (list, tuple, dict)) or item is None:
+                raise ConfigValidationError(
+                    "%s: list items must be scalars, got %r" % (where, value)
+                )
+            parts.append(_parameter_value_to_string(item, where))
+        return ",".join(parts)
+    raise ConfigValidationError(
+        "%s: value %r of type %s cannot be converted to the string AWS requires"
+        % (where, value, type(value).__name__)
+    )
+
+
+def input_parameters_to_strings(parameters, where="input_parameters"):
+    """Convert an input_parameters dict to the all-strings dict AWS expects.
+
+    ints/floats -> "443", bools -> "true"/"false", lists -> "443,5432".
+    """
+    if parameters is None:
+        return None
+    if not isinstance(parameters, dict):
+        raise ConfigValidationError("%s: expected a dict, got %r" % (where, parameters))
+    result = {}
+    for key, value in parameters.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigValidationError("%s: parameter names must be non-empty strings, got %r" % (where, key))
+        result[key] = _parameter_value_to_string(value, "%s.%s" % (where, key))
+    return result
+
+
+def serialise_input_parameters(parameters):
+    """All-strings dict -> the JSON string sent as InputParameters."""
+    return json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+
+
+def parse_input_parameters(text):
+    """InputParameters JSON string from AWS -> all-strings dict (tolerant)."""
+    if not text:
+        return {}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"__unparsable__": text}
+    if not isinstance(parsed, dict):
+        return {"__unparsable__": text}
+    try:
+        return input_parameters_to_strings(parsed)
+    except ConfigValidationError:
+        return {k: json.dumps(v) if not isinstance(v, str) else v for k, v in parsed.items()}
+
+
+def normalise_scope(scope):
+    """Scope in option form (snake case) -> compact normalised dict ({} if empty)."""
+    if not scope:
+        return {}
+    result = {}
+    types = scope.get("compliance_resource_types") or []
+    if types:
+        result["compliance_resource_types"] = sorted(types)
+    for key in ("tag_key", "tag_value", "compliance_resource_id"):
+        if scope.get(key):
+            result[key] = scope[key]
+    return result
+
+
+def scope_from_boto(scope):
+    if not scope:
+        return {}
+    return normalise_scope(
+        {
+            "compliance_resource_types": scope.get("ComplianceResourceTypes"),
+            "tag_key": scope.get("TagKey"),
+            "tag_value": scope.get("TagValue"),
+            "compliance_resource_id": scope.get("ComplianceResourceId"),
+        }
+    )
+
+
+def scope_to_boto(scope):
+    result = {}
+    if scope.get("compliance_resource_types"):
+        result["ComplianceResourceTypes"] = list(scope["compliance_resource_types"])
+    if scope.get("tag_key"):
+        result["TagKey"] = scope["tag_key"]
+    if scope.get("tag_value"):
+        result["TagValue"] = scope["tag_value"]
+    if scope.get("compliance_resource_id"):
+        result["ComplianceResourceId"] = scope["compliance_resource_id"]
+    return result
+
+
+def normalise_source_details(details):
+    """source_details (option form) -> sorted list with AWS's periodic default filled in."""
+    result = []
+    for detail in details or []:
+        message_type = detail.get("message_type")
+        frequency = detail.get("maximum_execution_frequency")
+        if not frequency and message_type in PERIODIC_MESSAGE_TYPES:
+            frequency = DEFAULT_FREQUENCY
+        entry = {"event_source": detail.get("event_source") or "aws.config", "message_type": message_type}
+        if frequency:
+            entry["maximum_execution_frequency"] = frequency
+        result.append(entry)
+    return sorted(result, key=lambda d: (d["message_type"] or "", d.get("maximum_execution_frequency") or ""))
+
+
+def source_details_from_boto(details):
+    return normalise_source_details(
+        [
+            {
+                "event_source": d.get("EventSource"),
+                "message_type": d.get("MessageType"),
+                "maximum_execution_frequency": d.get("MaximumExecutionFrequency"),
+            }
+            for d in details or []
+        ]
+    )
+
+
+def source_details_to_boto(details):
+    result = []
+    for detail in details:
+        entry = {"EventSource": detail["event_source"], "MessageType": detail["message_type"]}
+        if detail.get("maximum_execution_frequency"):
+            entry["MaximumExecutionFrequency"] = detail["maximum_execution_frequency"]
+        result.append(entry)
+    return result
+
+
+def normalise_rule_reply(reply):
+    """DescribeConfigRules entry -> the fields we manage (plus arn, created_by).
+
+    ConfigRuleId, ConfigRuleState, EvaluationModes, CreatedBy... are not compared.
+    """
+    source = reply.get("Source") or {}
+    return {
+        "name": reply.get("ConfigRuleName"),
+        "arn": reply.get("ConfigRuleArn"),
+        "owner": source.get("Owner"),
+        "source_identifier": source.get("SourceIdentifier"),
+        "source_details": source_details_from_boto(source.get("SourceDetails")),
+        "input_parameters": parse_input_parameters(reply.get("InputParameters")),
+        "description": reply.get("Description") or "",
+        "scope": scope_from_boto(reply.get("Scope")),
+        "maximum_execution_frequency": reply.get("MaximumExecutionFrequency"),
+        "created_by": reply.get("CreatedBy"),
+    }
+
+
+COMPARED_RULE_FIELDS = (
+    "owner",
+    "source_identifier",
+    "source_details",
+    "input_parameters",
+    "description",
+    "scope",
+    "maximum_execution_frequency",
+)
+
+
+def validate_tags(tags, where):
+    if tags is None:
+        return None
+    if len(tags) > TAGS_MAX:
+        raise ConfigValidationError("%s: %d tags given, AWS allows at most %d" % (where, len(tags), TAGS_MAX))
+    result = {}
+    for key, value in tags.items():
+        key = str(key)
+        value = "" if value is None else str(value)
+        if not key or len(key) > 128:
+            raise ConfigValidationError("%s: tag key %r must be 1-128 characters" % (where, key))
+        if key.lower().startswith("aws:"):
+            raise ConfigValidationError("%s: tag key %r uses the reserved 'aws:' prefix" % (where, key))
+        if len(value) > 256:
+            raise ConfigValidationError("%s: value of tag %r is longer than 256 characters" % (where, key))
+        result[key] = value
+    return result
+
+
+def validate_rule(rule, state, common_tags):
+    """Validate one entry of the rules option; return the desired normalised rule.
+
+    Fields left unset (None) are "not managed": description, scope,
+    maximum_execution_frequency and input_parameters keep their current value.
+    Raises ConfigValidationError naming the rule.
+    """
+    name = rule.get("name")
+    label = "rules[name=%r]" % (name,)
+    if not isinstance(name, str) or not name:
+        raise ConfigValidationError("rules: every rule needs a non-empty name, got %r" % (name,))
+    if len(name) > RULE_NAME_MAX:
+        raise ConfigValidationError(
+            "%s: name is %d characters long, AWS allows at most %d" % (label, len(name), RULE_NAME_MAX)
+        )
+    if not RULE_NAME_RE.match(name):
+        raise ConfigValidationError(
+            "%s: name contains invalid characters (allowed: letters, digits, '-' and '_')" % label
+        )
+    if state == "absent":
+        return {"name": name}
+
+    owner = rule.get("owner") or "AWS"
+    source_identifier = rule.get("source_identifier")
+    if not source_identifier:
+        raise ConfigValidationError("%s: source_identifier is required when state=present" % label)
+    source_details = rule.get("source_details")
+    if owner == "AWS":
+        if not MANAGED_RULE_ID_RE.match(source_identifier):
+            raise ConfigValidationError(
+                "%s: source_identifier %r is not an AWS managed rule identifier (e.g. VPC_FLOW_LOGS_ENABLED)"
+                % (label, source_identifier)
+            )
+        if source_details:
+            raise ConfigValidationError("%s: source_details is only valid with owner=CUSTOM_LAMBDA" % label)
+    else:
+        if not LAMBDA_ARN_RE.match(source_identifier):
+            raise ConfigValidationError(
+                "%s: source_identifier %r must be a Lambda function ARN when owner=CUSTOM_LAMBDA"
+                % (label, source_identifier)
+            )
+        if not source_details:
+            raise ConfigValidationError("%s: owner=CUSTOM_LAMBDA needs source_details" % label)
+        for detail in source_details:
+            if detail.get("maximum_execution_frequency") and detail.get("message_type") not in PERIODIC_MESSAGE_TYPES:
+                raise ConfigValidationError(
+                    "%s: source_details maximum_execution_frequency is not allowed with message_type %s"
+                    % (label, detail.get("message_type"))
+                )
+
+    parameters = input_parameters_to_strings(rule.get("input_parameters"), "%s.input_parameters" % label)
+    if parameters is not None and len(serialise_input_parameters(parameters)) > RULE_INPUT_PARAMETERS_MAX:
+        raise ConfigValidationError(
+            "%s: input_parameters serialise to more than %d characters" % (label, RULE_INPUT_PARAMETERS_MAX)
+        )
+
+    description = rule.get("description")
+    if description is not None and len(description) > RULE_DESCRIPTION_MAX:
+        raise ConfigValidationError(
+            "%s: description is longer than %d characters" % (label, RULE_DESCRIPTION_MAX)
+        )
+
+    scope = rule.get("scope")
+    if scope is not None:
+        scope = normalise_scope(scope)
+        types = scope.get("compliance_resource_types") or []
+        bad = [t for t in types if not RESOURCE_TYPE_RE.match(str(t))]
+        if bad:
+            raise ConfigValidationError(
+                "%s: scope.compliance_resource_types has invalid type(s) %s (expected e.g. AWS::EC2::VPC)"
+                % (label, bad)
+            )
+        if len(types) > SCOPE_RESOURCE_TYPES_MAX:
+            raise ConfigValidationError(
+                "%s: scope.compliance_resource_types has %d entries, AWS allows %d"
+                % (label, len(types), SCOPE_RESOURCE_TYPES_MAX)
+            )
+        if scope.get("tag_value") and not scope.get("tag_key"):
+            raise ConfigValidationError("%s: scope.tag_value %r needs scope.tag_key" % (label, scope["tag_value"]))
+        if scope.get("tag_key") and (types or scope.get("compliance_resource_id")):
+            raise ConfigValidationError(
+                "%s: scope cannot combine tag_key %r with resource types or a resource id" % (label, scope["tag_key"])
+            )
+        if scope.get("compliance_resource_id") and len(types) != 1:
+            raise ConfigValidationError(
+                "%s: scope.compliance_resource_id %r needs exactly one compliance_resource_types entry"
+                % (label, scope["compliance_resource_id"])
+            )
+
+    tags = validate_tags(rule.get("tags"), "%s.tags" % label)
+    if tags is None and common_tags is None:
+        merged_tags = None
+    else:
+        merged_tags = dict(common_tags or {})
+        merged_tags.update(tags or {})
+        if len(merged_tags) > TAGS_MAX:
+            raise ConfigValidationError(
+                "%s: %d tags after merging the module-level tags, AWS allows %d" % (label, len(merged_tags), TAGS_MAX)
+            )
+
+    return {
+        "name": name,
+        "owner": owner,
+        "source_identifier": source_identifier,
+        "source_details": normalise_source_details(source_details) if owner != "AWS" else [],
+        "input_parameters": parameters,
+        "description": description,
+        "scope": scope,
+        "maximum_execution_frequency": rule.get("maximum_execution_frequency"),
+        "tags": merged_tags,
+    }
+
+
+def merge_rule(desired, current):
+    """Fill the not-managed (None) fields of desired from current (or defaults)."""
+    current = current or {}
+    defaults = {"input_parameters": {}, "description": "", "scope": {}, "maximum_execution_frequency": None}
+    result = {}
+    for field in COMPARED_RULE_FIELDS:
+        value = desired.get(field)
+        if value is None:
+            value = current.get(field, defaults.get(field)) if current else defaults.get(field)
+        result[field] = value
+    result["name"] = desired["name"]
+    return result
+
+
+def rule_to_boto(name, rule):
+    """Merged rule (see merge_rule) -> PutConfigRule ConfigRule."""
+    source = {"Owner": rule["owner"], "SourceIdentifier": rule["source_identifier"]}
+    if rule.get("source_details"):
+        source["SourceDetails"] = source_details_to_boto(rule["source_details"])
+    request = {"ConfigRuleName": name, "Source": source}
+    if rule.get("input_parameters"):
+        request["InputParameters"] = serialise_input_parameters(rule["input_parameters"])
+    if rule.get("description"):
+        request["Description"] = rule["description"]
+    if rule.get("scope"):
+        request["Scope"] = scope_to_boto(rule["scope"])
+    if rule.get("maximum_execution_frequency"):
+        request["MaximumExecutionFrequency"] = rule["maximum_execution_frequency"]
+    return request
+
+
+def rules_differ(after, current):
+    return any(after.get(f) != current.get(f) for f in COMPARED_RULE_FIELDS)
+
+
+def list_config_rules(client):
+    """Every config rule in the account and region, by name.
+
+    Describes all rules (no names): the emulator answers a by-name request
+    with an empty list when no rule exists at all, where AWS raises
+    NoSuchConfigRuleException; a full listing behaves the same on both.
+    """
+    rules = {}
+    kwargs = {}
+    while True:
+        reply = client.describe_config_rules(aws_retry=True, **kwargs)
+        for rule in reply.get("ConfigRules") or []:
+            rules[rule["ConfigRuleName"]] = rule
+        token = reply.get("NextToken")
+        if not token:
+            break
+        kwargs["NextToken"] = token
+    return rules

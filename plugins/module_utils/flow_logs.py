@@ -1,0 +1,415 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: netsec aws_peering maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared helpers for the VPC flow log modules (vpc_flow_log, vpc_flow_log_info).
+
+Pure functions (validation, interval mapping, normalisation, comparison) are kept
+free of AWS calls so that they can be unit tested directly; the few AWS helpers
+take a client wrapped with AWSRetry (``module.client(..., retry_decorator=...)``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+# Prefix of the resource id -> ResourceType of CreateFlowLogs.
+RESOURCE_TYPES = {
+    "vpc": "VPC",
+    "subnet": "Subnet",
+    "eni": "NetworkInterface",
+}
+
+RESOURCE_ID_RE = re.compile(r"^(vpc|subnet|eni)-([0-9a-f]{8}|[0-9a-f]{17})$")
+FLOW_LOG_ID_RE = re.compile(r"^fl-[0-9a-f]{8,17}$")
+# arn:<partition>:s3:::<bucket>[/<prefix>]
+S3_ARN_RE = re.compile(r"^arn:aws[-a-z]*:s3:::(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?P<prefix>/.*)?$")
+LOG_GROUP_NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
+LOG_GROUP_NAME_RE = re.compile(r"^" + LOG_GROUP_NAME_PATTERN + r"$")
+LOG_GROUP_ARN_RE = re.compile(
+    r"^arn:aws[-a-z]*:logs:[a-z0-9-]+:\d{12}:log-group:(?P<name>" + LOG_GROUP_NAME_PATTERN + r")(:\*)?$"
+)
+ROLE_ARN_RE = re.compile(r"^arn:aws[-a-z]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+FORMAT_TOKEN_RE = re.compile(r"^\$\{(?P<field>[a-z0-9-]+)\}$")
+
+# Every field AWS documents for VPC flow log records (version 2 to 10).
+KNOWN_FIELDS = (
+    # version 2 (the AWS default format)
+    "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
+    "protocol", "packets", "bytes", "start", "end", "action", "log-status",
+    # version 3
+    "vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
+    # version 4
+    "region", "az-id", "sublocation-type", "sublocation-id",
+    # version 5
+    "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+    # version 7 (ECS)
+    "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn",
+    "ecs-container-instance-id", "ecs-container-id", "ecs-second-container-id",
+    "ecs-service-name", "ecs-task-definition-arn", "ecs-task-arn", "ecs-task-id",
+    # version 8 and later
+    "reject-reason", "resource-id", "encryption-status",
+)
+
+# The AWS default format (version 2 fields). AWS (and the emulator) report it when
+# a flow log was created without LogFormat.
+AWS_DEFAULT_LOG_FORMAT = " ".join(
+    "${%s}" % f
+    for f in (
+        "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
+        "protocol", "packets", "bytes", "start", "end", "action", "log-status",
+    )
+)
+
+# This collection's default: every field up to version 5.
+DEFAULT_LOG_FORMAT = " ".join("${%s}" % f for f in KNOWN_FIELDS[: KNOWN_FIELDS.index("traffic-path") + 1])
+
+ALLOWED_AGGREGATION_INTERVALS = (60, 600)
+DEFAULT_AGGREGATION_INTERVAL = 60
+# What AWS applies when MaxAggregationInterval is not given (and reports if omitted).
+AWS_DEFAULT_AGGREGATION_INTERVAL = 600
+
+DEFAULT_DESTINATION_OPTIONS = {
+    "file_format": "plain-text",
+    "hive_compatible_partitions": False,
+    "per_hour_partition": False,
+}
+
+
+class FlowLogError(ValueError):
+    """Invalid input: the message names the parameter and the value."""
+
+
+# ---------------------------------------------------------------------------
+# Validation and mapping (no AWS calls)
+# ---------------------------------------------------------------------------
+
+
+def resolve_resource_type(resource_id, resource_type=None):
+    """Return the CreateFlowLogs ResourceType for resource_id; check it agrees with resource_type."""
+    match = RESOURCE_ID_RE.match(resource_id or "")
+    if not match:
+        raise FlowLogError(
+            "resource_id '%s' is not a VPC, subnet or network interface id "
+            "(expected vpc-*, subnet-* or eni-* followed by 8 or 17 hex digits)" % resource_id
+        )
+    inferred = RESOURCE_TYPES[match.group(1)]
+    if resource_type and resource_type != inferred:
+        raise FlowLogError(
+            "resource_type '%s' does not agree with resource_id '%s' (which is a %s)"
+            % (resource_type, resource_id, inferred)
+        )
+    return inferred
+
+
+def resolve_aggregation_interval(max_aggregation_interval=None, capture_interval=None):
+    """Return (max_aggregation_interval, note, mapped).
+
+    ``max_aggregation_interval`` must be one of the AWS values (60, 600).
+    ``capture_interval`` is the interval the user asked for in seconds; it is mapped to
+    the largest allowed value not above it. ``mapped`` is True when that changed the value.
+    """
+    if max_aggregation_interval is not None and capture_interval is not None:
+        raise FlowLogError("max_aggregation_interval and capture_interval are mutually exclusive")
+    if max_aggregation_interval is not None:
+        if max_aggregation_interval not in ALLOWED_AGGREGATION_INTERVALS:
+            raise FlowLogError(
+                "max_aggregation_interval %s is not allowed: AWS accepts 60 or 600 seconds only "
+                "(use capture_interval to map a requested interval)" % max_aggregation_interval
+            )
+        return max_aggregation_interval, None, False
+    if capture_interval is None:
+        return DEFAULT_AGGREGATION_INTERVAL, None, False
+    if capture_interval < 60:
+        raise FlowLogError(
+            "capture_interval %s s is below the smallest aggregation interval AWS offers (60 s)" % capture_interval
+        )
+    value = 600 if capture_interval >= 600 else 60
+    if value == capture_interval:
+        note = "capture_interval %s s used as max_aggregation_interval %s s" % (capture_interval, value)
+        return value, note, False
+    note = "capture_interval %s s mapped to max_aggregation_interval %s s (AWS accepts 60 or 600 only)" % (
+        capture_interval,
+        value,
+    )
+    return value, note, True
+
+
+def normalize_log_format(log_format):
+    """Validate a custom log format and return it with single spaces between tokens."""
+    if log_format is None:
+        return DEFAULT_LOG_FORMAT
+    tokens = log_format.split()
+    if not tokens:
+        raise FlowLogError("log_format must name at least one field, got '%s'" % log_format)
+    unknown = []
+    for token in tokens:
+        match = FORMAT_TOKEN_RE.match(token)
+        if not match:
+            raise FlowLogError(
+                "log_format token '%s' is not of the form ${field} (log_format: '%s')" % (token, log_format)
+            )
+        if match.group("field") not in KNOWN_FIELDS:
+            unknown.append(match.group("field"))
+    if unknown:
+        raise FlowLogError(
+            "log_format names unknown flow log field(s): %s (known: %s)" % (", ".join(unknown), ", ".join(KNOWN_FIELDS))
+        )
+    return " ".join(tokens)
+
+
+def canonical_log_format(log_format):
+    """Form used to compare a described LogFormat with the desired one."""
+    if not log_format:
+        return AWS_DEFAULT_LOG_FORMAT
+    return " ".join(log_format.split())
+
+
+def log_group_name_from_arn(arn):
+    match = LOG_GROUP_ARN_RE.match(arn or "")
+    return match.group("name") if match else None
+
+
+def normalize_s3_arn(arn):
+    """Compare S3 destinations without a trailing slash on the prefix."""
+    return arn.rstrip("/") if arn else arn
+
+
+def validate_destination(params, require_role=True):
+    """Validate the destination options; return a dict describing the destination.
+
+    ``require_role`` is False for deletion, where only the destination identifies the flow log.
+
+    Keys: type, log_destination, log_group_name, role_arn, key (identity of the destination).
+    """
+    dest_type = params["log_destination_type"]
+    log_destination = params.get("log_destination")
+    log_group_name = params.get("log_group_name")
+    role_arn = params.get("deliver_logs_permission_arn")
+
+    if role_arn is not None and not ROLE_ARN_RE.match(role_arn):
+        raise FlowLogError(
+            "deliver_logs_permission_arn '%s' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)" % role_arn
+        )
+
+    if dest_type == "s3":
+        if log_group_name is not None:
+            raise FlowLogError(
+                "log_group_name '%s' is only valid with log_destination_type=cloud-watch-logs" % log_group_name
+            )
+        if log_destination is None:
+            raise FlowLogError("log_destination (an S3 bucket ARN) is required when log_destination_type=s3")
+        match = S3_ARN_RE.match(log_destination)
+        if not match:
+            raise FlowLogError(
+                "log_destination '%s' is not an S3 bucket ARN (arn:aws:s3:::bucket[/prefix])" % log_destination
+            )
+        prefix = (match.group("prefix") or "").strip("/")
+        if prefix.split("/")[0] == "AWSLogs":
+            raise FlowLogError(
+                "log_destination '%s': AWS reserves the folder name AWSLogs; choose another prefix" % log_destination
+            )
+        if role_arn is not None:
+            raise FlowLogError(
+                "deliver_logs_permission_arn '%s' is only valid with log_destination_type=cloud-watch-logs" % role_arn
+            )
+        return {
+            "type": "s3",
+            "log_destination": log_destination,
+            "log_group_name": None,
+            "role_arn": None,
+            "key": ("s3", normalize_s3_arn(log_destination)),
+        }
+
+    # cloud-watch-logs
+    if log_destination is None and log_group_name is None:
+        raise FlowLogError(
+            "log_destination (a log group ARN) or log_group_name is required when log_destination_type=cloud-watch-logs"
+        )
+    if log_destination is not None and log_group_name is not None:
+        raise FlowLogError("log_destination and log_group_name are mutually exclusive")
+    if log_destination is not None:
+        group = log_group_name_from_arn(log_destination)
+        if group is None:
+            raise FlowLogError(
+                "log_destination '%s' is not a CloudWatch Logs log group ARN "
+                "(arn:aws:logs:<region>:<account>:log-group:<name>)" % log_destination
+            )
+    else:
+        if not LOG_GROUP_NAME_RE.match(log_group_name):
+            raise FlowLogError("log_group_name '%s' is not a valid log group name" % log_group_name)
+        group = log_group_name
+    if role_arn is None and require_role:
+        raise FlowLogError(
+            "deliver_logs_permission_arn (an IAM role ARN) is required when log_destination_type=cloud-watch-logs"
+        )
+    return {
+        "type": "cloud-watch-logs",
+        "log_destination": log_destination,
+        "log_group_name": log_group_name,
+        "role_arn": role_arn,
+        "key": ("cloud-watch-logs", group),
+    }
+
+
+def destination_key(flow_log):
+    """Identity of a described flow log's destination, comparable with validate_destination()['key']."""
+    dest_type = flow_log.get("LogDestinationType") or "cloud-watch-logs"
+    if dest_type == "s3":
+        return ("s3", normalize_s3_arn(flow_log.get("LogDestination")))
+    if dest_type == "cloud-watch-logs":
+        group = flow_log.get("LogGroupName") or log_group_name_from_arn(flow_log.get("LogDestination"))
+        return ("cloud-watch-logs", group)
+    return (dest_type, flow_log.get("LogDestination"))
+
+
+def destination_options_to_boto3(options):
+    return {
+        "FileFormat": options["file_format"],
+        "HiveCompatiblePartitions": bool(options["hive_compatible_partitions"]),
+        "PerHourPartition": bool(options["per_hour_partition"]),
+    }
+
+
+def destination_options_from_boto3(options):
+    if not options:
+        return None
+    return {
+        "file_format": options.get("FileFormat", DEFAULT_DESTINATION_OPTIONS["file_format"]),
+        "hive_compatible_partitions": bool(options.get("HiveCompatiblePartitions", False)),
+        "per_hour_partition": bool(options.get("PerHourPartition", False)),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Normalisation and comparison
+# ---------------------------------------------------------------------------
+
+
+def normalize_flow_log(flow_log):
+    """Snake-case form of a DescribeFlowLogs entry, tags as a dict."""
+    creation = flow_log.get("CreationTime")
+    if creation is not None and hasattr(creation, "isoformat"):
+        creation = creation.isoformat()
+    return {
+        "flow_log_id": flow_log.get("FlowLogId"),
+        "resource_id": flow_log.get("ResourceId"),
+        "traffic_type": flow_log.get("TrafficType"),
+        "log_destination_type": flow_log.get("LogDestinationType"),
+        "log_destination": flow_log.get("LogDestination"),
+        "log_group_name": flow_log.get("LogGroupName"),
+        "deliver_logs_permission_arn": flow_log.get("DeliverLogsPermissionArn"),
+        "max_aggregation_interval": flow_log.get("MaxAggregationInterval"),
+        "log_format": flow_log.get("LogFormat"),
+        "destination_options": destination_options_from_boto3(flow_log.get("DestinationOptions")),
+        "tags": boto3_tag_list_to_ansible_dict(flow_log.get("Tags") or []),
+        "flow_log_status": flow_log.get("FlowLogStatus"),
+        "deliver_logs_status": flow_log.get("DeliverLogsStatus"),
+        "deliver_logs_error_message": flow_log.get("DeliverLogsErrorMessage"),
+        "creation_time": creation,
+    }
+
+
+def immutable_differences(existing, desired):
+    """Return the names of the immutable settings in which a described flow log differs.
+
+    ``existing`` is a DescribeFlowLogs entry, ``desired`` a dict with keys traffic_type,
+    max_aggregation_interval, log_format, destination_options (snake dict or None),
+    deliver_logs_permission_arn, log_destination_type.
+
+    Tolerances: a missing MaxAggregationInterval is the AWS default (600); a missing
+    LogFormat is the AWS default format; a missing DestinationOptions is not a
+    difference (some services, the emulator among them, omit it), so that the module
+    never replaces a flow log in a loop.
+    """
+    diffs = []
+    if existing.get("TrafficType") != desired["traffic_type"]:
+        diffs.append("traffic_type")
+    interval = existing.get("MaxAggregationInterval") or AWS_DEFAULT_AGGREGATION_INTERVAL
+    if int(interval) != desired["max_aggregation_interval"]:
+        diffs.append("max_aggregation_interval")
+    if canonical_log_format(existing.get("LogFormat")) != canonical_log_format(desired["log_format"]):
+        diffs.append("log_format")
+    if desired["log_destination_type"] == "s3":
+        described = destination_options_from_boto3(existing.get("DestinationOptions"))
+        if described is not None and described != desired["destination_options"]:
+            diffs.append("destination_options")
+    else:
+        if existing.get("DeliverLogsPermissionArn") != desired["deliver_logs_permission_arn"]:
+            diffs.append("deliver_logs_permission_arn")
+    return diffs
+
+
+# ---------------------------------------------------------------------------
+# Client-side filtering (the emulator is unreliable with filters on some APIs)
+# ---------------------------------------------------------------------------
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _any_match(actual, patterns):
+    if actual is None:
+        return False
+    return any(fnmatch.fnmatchcase(str(actual), p) for p in patterns)
+
+
+CLIENT_SIDE_FILTERS = {
+    "resource-id": "ResourceId",
+    "log-destination-type": "LogDestinationType",
+    "traffic-type": "TrafficType",
+    "flow-log-id": "FlowLogId",
+    "log-group-name": "LogGroupName",
+    "deliver-log-status": "DeliverLogsStatus",
+}
+
+
+def matches_filters(flow_log, filters):
+    """True when a DescribeFlowLogs entry satisfies the filters we can check client-side.
+
+    Filter names not understood here are left to the API.
+    """
+    tags = boto3_tag_list_to_ansible_dict(flow_log.get("Tags") or [])
+    for name, value in (filters or {}).items():
+        patterns = _as_list(value)
+        if name in CLIENT_SIDE_FILTERS:
+            if not _any_match(flow_log.get(CLIENT_SIDE_FILTERS[name]), patterns):
+                return False
+        elif name.startswith("tag:"):
+            if not _any_match(tags.get(name[4:]), patterns):
+                return False
+        elif name == "tag-key":
+            if not any(_any_match(key, patterns) for key in tags):
+                return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# AWS helpers
+# ---------------------------------------------------------------------------
+
+
+@AWSRetry.jittered_backoff()
+def _describe_flow_logs_pages(client, **params):
+    paginator = client.get_paginator("describe_flow_logs")
+    return paginator.paginate(**params).build_full_result()
+
+
+def describe_flow_logs(client, flow_log_ids=None, filters=None):
+    """DescribeFlowLogs (all pages) with boto3-style Filters from a dict."""
+    params = {}
+    if flow_log_ids:
+        params["FlowLogIds"] = list(flow_log_ids)
+    if filters:
+        params["Filters"] = [{"Name": k, "Values": _as_list(v)} for k, v in filters.items()]
+    return _describe_flow_logs_pages(client, **params).get("FlowLogs", [])
