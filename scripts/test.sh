@@ -32,6 +32,13 @@ stage_sanity() {
   local dest=$root/ansible_collections/netsec/aws_peering
   mkdir -p "$dest"
   git ls-files --cached --others --exclude-standard -z | xargs -0 cp -d --parents -t "$dest/"
+  # Our modules import amazon.aws module_utils: give ansible-test the bundled
+  # dependencies beside the collection.
+  local bundled
+  bundled=$(python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__path__[0]))))')
+  mkdir -p "$root/ansible_collections/amazon" "$root/ansible_collections/community"
+  ln -s "$bundled/amazon/aws" "$root/ansible_collections/amazon/aws"
+  ln -s "$bundled/community/aws" "$root/ansible_collections/community/aws"
   local rc=0
   (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
       --color no --skip-test changelog "$@") || rc=$?

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side helpers for the peering roles: ARNs, ExternalIds, route lists."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+
+def aws_partition(region):
+    """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
+    region = str(region or "")
+    if not region:
+        raise AnsibleFilterError("aws_partition: region is empty")
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def ec2_arn(resource_id, region, account_id, resource_type=None):
+    """arn:<partition>:ec2:<region>:<account>:<type>/<id>; the type is read from the ID prefix if not given."""
+    prefixes = {"vpc": "vpc", "rtb": "route-table", "pcx": "vpc-peering-connection", "subnet": "subnet", "acl": "network-acl", "sg": "security-group"}
+    resource_id = str(resource_id or "")
+    if resource_type is None:
+        resource_type = prefixes.get(resource_id.split("-", 1)[0])
+        if resource_type is None:
+            raise AnsibleFilterError(f"ec2_arn: cannot tell the resource type of {resource_id!r}")
+    account_id = str(account_id)
+    if len(account_id) != 12 or not account_id.isdigit():
+        raise AnsibleFilterError(f"ec2_arn: account_id {account_id!r} is not 12 digits")
+    return f"arn:{aws_partition(region)}:ec2:{region}:{account_id}:{resource_type}/{resource_id}"
+
+
+def peering_external_id(peering, environment_suffix):
+    """The ExternalId the acceptance role requires for a peering.
+
+    A peering's own `external_id` wins (keep it in a vault for production);
+    otherwise a stable value derived from the peering name and suffix, so both
+    sides agree without extra input.
+    """
+    if not isinstance(peering, dict) or not peering.get("name"):
+        raise AnsibleFilterError(f"peering_external_id: expects a peering dict with a name, got {peering!r}")
+    explicit = peering.get("external_id")
+    if explicit:
+        return str(explicit)
+    digest = hashlib.sha256(f"netsec.aws_peering:{peering['name']}:{environment_suffix}".encode()).hexdigest()
+    return f"netsec-{digest[:32]}"
+
+
+def peer_routes(route_table_ids, destination_cidrs, peering_id, state="present"):
+    """One vpc_route entry per (route table, peer subnet CIDR), targeting the peering."""
+    if not peering_id or not str(peering_id).startswith("pcx-"):
+        raise AnsibleFilterError(f"peer_routes: peering_id {peering_id!r} is not a pcx- ID")
+    routes = []
+    for cidr in destination_cidrs or []:
+        try:
+            net = ipaddress.ip_network(str(cidr), strict=True)
+        except ValueError as exc:
+            raise AnsibleFilterError(f"peer_routes: destination {cidr!r} is not a valid CIDR ({exc})") from None
+        if net.prefixlen == 0:
+            raise AnsibleFilterError(f"peer_routes: destination {cidr!r} would be a blanket route")
+        for rtb in route_table_ids or []:
+            routes.append({
+                "route_table_id": str(rtb),
+                "destination_cidr_block": str(net),
+                "vpc_peering_connection_id": str(peering_id),
+                "state": state,
+            })
+    return routes
+
+
+def routes_via(route_tables, peering_ids, state="absent"):
+    """vpc_route entries for every route in these tables that targets one of the peerings.
+
+    route_tables: amazon.aws.ec2_vpc_route_table_info `route_tables` items.
+    """
+    wanted = {str(pcx) for pcx in peering_ids or []}
+    routes = []
+    for table in route_tables or []:
+        for route in table.get("routes", []):
+            pcx = route.get("vpc_peering_connection_id")
+            dest = route.get("destination_cidr_block")
+            if pcx in wanted and dest:
+                routes.append({
+                    "route_table_id": table.get("id") or table.get("route_table_id"),
+                    "destination_cidr_block": dest,
+                    "vpc_peering_connection_id": pcx,
+                    "state": state,
+                })
+    return routes
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "aws_partition": aws_partition,
+            "ec2_arn": ec2_arn,
+            "peering_external_id": peering_external_id,
+            "peer_routes": peer_routes,
+            "routes_via": routes_via,
+        }
