@@ -95,6 +95,79 @@ def routes_via(route_tables, peering_ids, state="absent"):
     return routes
 
 
+def peering_sides(host_vars):
+    """What one host recorded about its peerings: {'requester': {...}, 'accepter': {...}}."""
+    def get(key):
+        try:
+            value = host_vars[key]
+        except (KeyError, TypeError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    return {"requester": get("peering_requester_connections"), "accepter": get("peering_accepter_connections")}
+
+
+def peerings_by_name(connections, peerings, hostvars, host, side):
+    """Match live peering connections to the named `peerings` this host is `side` of.
+
+    A connection matches a peering when its requester and accepter VPC IDs are
+    the two sites' VPCs (from `vpc_result`). Returns {name: {peering_id, status,
+    route_table_ids}}.
+    """
+    other = "accepter" if side == "requester" else "requester"
+    try:
+        own = hostvars[host]["vpc_result"]
+    except (KeyError, TypeError):
+        return {}
+    found = {}
+    for peering in peerings or []:
+        if peering.get(side) != host:
+            continue
+        try:
+            peer_vpc = hostvars[peering[other]]["vpc_result"]["vpc_id"]
+        except (KeyError, TypeError):
+            continue
+        vpcs = {side: own.get("vpc_id"), other: peer_vpc}
+        for conn in connections or []:
+            if (conn.get("requester_vpc_info", {}).get("vpc_id") == vpcs["requester"]
+                    and conn.get("accepter_vpc_info", {}).get("vpc_id") == vpcs["accepter"]):
+                found[peering["name"]] = {
+                    "peering_id": conn.get("vpc_peering_connection_id"),
+                    "status": (conn.get("status") or {}).get("code", "unknown"),
+                    "route_table_ids": list(own.get("private_route_table_ids", [])),
+                }
+    return found
+
+
+def peering_outputs(peerings, sides):
+    """Flat output keys for the peerings.
+
+    sides: {host: peering_sides(host)}. The first peering fills the contract keys
+    peering_connection_id / peering_connection_status / requester_route_table_ids /
+    accepter_route_table_ids; `peering_connections` maps every peering by name.
+    """
+    by_name = {}
+    for peering in peerings or []:
+        name = peering.get("name")
+        req = (sides.get(peering.get("requester")) or {}).get("requester", {}).get(name, {})
+        acc = (sides.get(peering.get("accepter")) or {}).get("accepter", {}).get(name, {})
+        by_name[name] = {
+            "peering_connection_id": req.get("peering_id") or acc.get("peering_id") or "",
+            # The requester reads the status last, after acceptance.
+            "peering_connection_status": req.get("status") or acc.get("status") or "",
+            "requester": peering.get("requester"),
+            "accepter": peering.get("accepter"),
+            "requester_route_table_ids": req.get("route_table_ids", []),
+            "accepter_route_table_ids": acc.get("route_table_ids", []),
+        }
+    out = {"peering_connections": by_name}
+    if peerings:
+        first = by_name[peerings[0].get("name")]
+        for key in ("peering_connection_id", "peering_connection_status", "requester_route_table_ids", "accepter_route_table_ids"):
+            out[key] = first[key]
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -103,4 +176,7 @@ class FilterModule:
             "peering_external_id": peering_external_id,
             "peer_routes": peer_routes,
             "routes_via": routes_via,
+            "peering_sides": peering_sides,
+            "peerings_by_name": peerings_by_name,
+            "peering_outputs": peering_outputs,
         }
