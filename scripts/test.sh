@@ -35,7 +35,7 @@ stage_sanity() {
   # Our modules import amazon.aws module_utils: give ansible-test the bundled
   # dependencies beside the collection.
   local bundled
-  bundled=$(python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__path__[0]))))')
+  bundled=$(python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(m.__path__[0])))')
   mkdir -p "$root/ansible_collections/amazon" "$root/ansible_collections/community"
   ln -s "$bundled/amazon/aws" "$root/ansible_collections/amazon/aws"
   ln -s "$bundled/community/aws" "$root/ansible_collections/community/aws"

@@ -8,7 +8,6 @@ through the `.collections` link that `make install` creates.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
