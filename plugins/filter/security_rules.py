@@ -314,7 +314,7 @@ def _is_open(cidr):
 def open_cidr_rules(rules):
     """The rules or entries that allow traffic to or from 0.0.0.0/0 or ::/0.
 
-    Accepts network_acl entries, ec2_security_group rules, ec2_security_group_info
+    Accepts network_acl entries, ec2_vpc_nacl_info list entries, ec2_security_group rules, ec2_security_group_info
     ``ip_permissions`` and boto3 entries/permissions, as a list or as the
     ``{'ingress': [...], 'egress': [...]}`` dict of sg_rules. Deny entries are skipped.
     """
@@ -327,6 +327,11 @@ def open_cidr_rules(rules):
         raise AnsibleFilterError(f"open_cidr_rules: {rules!r} is not a list of rules")
     found = []
     for index, rule in enumerate(rules):
+        if isinstance(rule, (list, tuple)) and len(rule) >= 4:
+            # amazon.aws.ec2_vpc_nacl_info entry: [rule_number, protocol, action, cidr, ...]
+            if to_text(rule[2]).lower() == "allow" and _is_open(to_text(rule[3])):
+                found.append(rule)
+            continue
         if not isinstance(rule, dict):
             raise AnsibleFilterError(f"open_cidr_rules: rules[{index}] {rule!r} is not a dict")
         action = to_text(rule.get("rule_action", rule.get("RuleAction", "allow"))).lower()

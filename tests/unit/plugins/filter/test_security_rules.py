@@ -246,3 +246,13 @@ def test_open_cidr_rules_mixed_and_dict():
 
 def test_filter_module_lists_filters():
     assert set(sr.FilterModule().filters()) == {"nacl_entries", "nacl_entry_count", "sg_rules", "open_cidr_rules"}
+
+
+@pytest.mark.parametrize("entry, is_open", [
+    ([100, "all", "allow", "0.0.0.0/0", None, None, None, None], True),
+    ([100, "tcp", "allow", "::/0", None, None, 443, 443], True),
+    ([32767, "all", "deny", "0.0.0.0/0", None, None, None, None], False),
+    ([100, "tcp", "allow", "10.1.0.0/24", None, None, 443, 443], False),
+])
+def test_open_cidr_rules_reads_nacl_info_list_entries(entry, is_open):
+    assert (sr.open_cidr_rules([entry]) == [entry]) is is_open
