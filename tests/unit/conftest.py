@@ -39,6 +39,31 @@ def offline_aws(monkeypatch):
     monkeypatch.setenv("MOTO_ALLOW_NONEXISTENT_REGION", "false")
 
 
+_LOADERS = {}
+
+
+@pytest.fixture(autouse=True)
+def fast_moto(monkeypatch):
+    """Speed only: no default AMIs, and one botocore loader shared by all sessions.
+
+    moto builds ~20k AMIs for every new EC2 backend (about 1 s), which these tests
+    never use; every module run builds a new boto3 session, which would re-read
+    the service models from disk. The loader is read-only, so sharing it changes
+    no behaviour.
+    """
+    import botocore.loaders
+    import botocore.session
+
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+    def cached_create_loader(search_path_string=None):
+        if search_path_string not in _LOADERS:
+            _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
+        return _LOADERS[search_path_string]
+
+    monkeypatch.setattr(botocore.session, "create_loader", cached_create_loader)
+
+
 @pytest.fixture
 def run_module(monkeypatch):
     """Run a module's main() with the given args; return (result, failed).

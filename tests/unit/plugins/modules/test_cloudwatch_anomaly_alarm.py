@@ -13,23 +13,6 @@ NAME = "peering-prod-network-in-anomaly"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:netsec-alerts"
 TOPIC2 = "arn:aws:sns:us-east-1:123456789012:netsec-oncall"
 
-_LOADERS = {}
-
-
-@pytest.fixture(autouse=True)
-def shared_botocore_loader(monkeypatch):
-    """Speed only: every module run builds a new boto3 session, which re-reads the
-    service model from disk; share one (read-only) loader across those sessions."""
-    import botocore.loaders
-    import botocore.session
-
-    def cached_create_loader(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached_create_loader)
-
 
 def args(**overrides):
     base = {

@@ -13,23 +13,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils import cloudwat
 
 NAME = "peering-prod"
 
-_LOADERS = {}
-
-
-@pytest.fixture(autouse=True)
-def shared_botocore_loader(monkeypatch):
-    """Speed only: every module run builds a new boto3 session, which re-reads the
-    service model from disk; share one (read-only) loader across those sessions."""
-    import botocore.loaders
-    import botocore.session
-
-    def cached_create_loader(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached_create_loader)
-
 
 def body(markdown="# Peering", period=300, title="Traffic"):
     return {

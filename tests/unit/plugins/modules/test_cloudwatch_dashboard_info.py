@@ -10,23 +10,6 @@ from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import cloudwatch_dashboard_info
 
-_LOADERS = {}
-
-
-@pytest.fixture(autouse=True)
-def shared_botocore_loader(monkeypatch):
-    """Speed only: every module run builds a new boto3 session, which re-reads the
-    service model from disk; share one (read-only) loader across those sessions."""
-    import botocore.loaders
-    import botocore.session
-
-    def cached_create_loader(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached_create_loader)
-
 
 def body(markdown):
     return {"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3, "properties": {"markdown": markdown}}]}

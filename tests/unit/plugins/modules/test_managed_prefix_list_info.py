@@ -6,24 +6,6 @@ from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import managed_prefix_list_info as mpl
 
-_LOADERS = {}
-
-
-@pytest.fixture(autouse=True)
-def fast_moto(monkeypatch):
-    """No default AMIs (about 1 s per EC2 backend); one botocore loader for all sessions."""
-    import botocore.session
-
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    real = botocore.session.create_loader
-
-    def cached(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = real(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached)
-
 
 @pytest.fixture
 def ec2():

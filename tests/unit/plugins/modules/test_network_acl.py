@@ -8,31 +8,6 @@ from ansible_collections.netsec.aws_peering.plugins.modules import network_acl
 
 PEER = "10.20.0.0/24"
 
-_LOADERS = {}
-
-
-@pytest.fixture(autouse=True)
-def fast_moto(monkeypatch):
-    """Keep the file fast: no default AMIs, one botocore loader for all sessions.
-
-    moto builds ~20k AMIs and snapshots for every new EC2 backend (about 1 s),
-    which these tests never use. Every module run builds a new boto3 session,
-    which re-parses the EC2 model; clients of one session share a loader
-    anyway, and sharing it across sessions changes no behaviour.
-    """
-    import botocore.session
-
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-    real = botocore.session.create_loader
-
-    def cached(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = real(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached)
-
 
 @pytest.fixture
 def ec2():

@@ -8,7 +8,6 @@ from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import vpc_gateway_endpoint as vge
 
-_LOADERS = {}
 
 S3 = "com.amazonaws.us-east-1.s3"
 DDB = "com.amazonaws.us-east-1.dynamodb"
@@ -25,22 +24,6 @@ POLICY = {
         }
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_moto(monkeypatch):
-    """No default AMIs (about 1 s per EC2 backend); one botocore loader for all sessions."""
-    import botocore.session
-
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    real = botocore.session.create_loader
-
-    def cached(search_path_string=None):
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = real(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", cached)
 
 
 @pytest.fixture
