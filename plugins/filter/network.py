@@ -162,6 +162,14 @@ def cidrs_overlap(a, b):
     return networks_overlap(left, right)
 
 
+def cidr_within(cidr, cidrs):
+    """True when every address of `cidr` lies inside the union of `cidrs` (a list or one CIDR)."""
+    inner = _filter_call(parse_cidr, cidr, "cidr")
+    outer = [_filter_call(parse_cidr, c, "cidrs") for c in ([cidrs] if isinstance(cidrs, str) else list(cidrs or []))]
+    same = [net for net in outer if net.version == inner.version]
+    return any(inner.subnet_of(net) for net in ipaddress.collapse_addresses(same))
+
+
 def is_rfc1918(cidr):
     """True if the CIDR lies inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."""
     return in_rfc1918(_filter_call(parse_cidr, cidr, "cidr"))
@@ -179,6 +187,7 @@ class FilterModule:
         return {
             "carve_subnets": carve_subnets,
             "cidrs_overlap": cidrs_overlap,
+            "cidr_within": cidr_within,
             "is_rfc1918": is_rfc1918,
             "cidr_is_open": cidr_is_open,
         }

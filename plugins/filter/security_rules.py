@@ -92,6 +92,19 @@ def _networks(value, what):
     return sorted(nets.values(), key=_net_key)
 
 
+def _collapsed(nets):
+    """The same addresses in the fewest networks (adjacent subnets merge: two /24 -> one /23).
+
+    Network ACLs hold 20 entries per direction by default, so a hub peered with several
+    spokes only fits when each spoke's contiguous private subnets share entries. Nothing
+    outside the given networks is ever covered.
+    """
+    merged = []
+    for version in (4, 6):
+        merged += list(ipaddress.collapse_addresses([net for net in nets if net.version == version]))
+    return sorted(merged, key=_net_key)
+
+
 def _ports(value, what="ports"):
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         value = [value]
@@ -158,7 +171,7 @@ def _content_key(entry):
 def nacl_entries(peer_cidrs, ports, vpc_cidr, ephemeral_range=None, service_cidrs=None, extra_entries=None,
                  base_rule_number=100, step=10):
     """Network ACL entries for the private subnets of a peered VPC (see the module docstring)."""
-    peers = _networks(peer_cidrs, "peer_cidrs")
+    peers = _collapsed(_networks(peer_cidrs, "peer_cidrs"))
     if not peers:
         raise AnsibleFilterError("peer_cidrs: at least one peer CIDR is required")
     port_list = _ports(ports)
@@ -168,7 +181,7 @@ def nacl_entries(peer_cidrs, ports, vpc_cidr, ephemeral_range=None, service_cidr
     if not vpcs:
         raise AnsibleFilterError("vpc_cidr: the VPC CIDR is required")
     eph = _ephemeral([32768, 65535] if ephemeral_range is None else ephemeral_range)
-    services = _networks(service_cidrs or [], "service_cidrs")
+    services = _collapsed(_networks(service_cidrs or [], "service_cidrs"))
     base = _int(base_rule_number, "base_rule_number", 1, MAX_RULE)
     step = _int(step, "step", 1, MAX_RULE)
 

@@ -10,6 +10,7 @@ from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     FilterModule,
     carve_subnets,
     cidr_is_open,
+    cidr_within,
     cidrs_overlap,
     is_rfc1918,
 )
@@ -20,6 +21,7 @@ def test_filters_registered():
     assert filters == {
         "carve_subnets": carve_subnets,
         "cidrs_overlap": cidrs_overlap,
+        "cidr_within": cidr_within,
         "is_rfc1918": is_rfc1918,
         "cidr_is_open": cidr_is_open,
     }
@@ -189,3 +191,15 @@ def test_cidr_is_open_errors(cidr):
         cidr_is_open(cidr)
     assert "cidr:" in str(exc.value)
     assert repr(cidr) in str(exc.value)
+
+
+@pytest.mark.parametrize("cidr, cidrs, expected", [
+    ("10.1.0.0/23", ["10.1.0.0/24", "10.1.1.0/24"], True),
+    ("10.1.0.0/23", ["10.1.0.0/24"], False),
+    ("10.1.0.0/22", ["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"], False),
+    ("10.1.2.0/24", ["10.1.0.0/16"], True),
+    ("10.1.2.0/24", "10.1.2.0/24", True),
+    ("::/0", ["10.0.0.0/8"], False),
+])
+def test_cidr_within(cidr, cidrs, expected):
+    assert cidr_within(cidr, cidrs) is expected

@@ -72,9 +72,9 @@ def test_nacl_entries_stable_across_permutations():
 
 
 def test_nacl_entries_sorted_numerically_not_lexically():
-    entries = sr.nacl_entries(["10.9.0.0/24", "10.10.0.0/24", "10.9.0.0/25"], [443], "10.0.0.0/16")
+    entries = sr.nacl_entries(["10.9.0.0/24", "10.10.0.0/24", "10.11.0.0/25"], [443], "10.0.0.0/16")
     ports = [e["cidr_block"] for e in by_dir(entries, False) if e.get("port_from") == 443]
-    assert ports == ["10.9.0.0/24", "10.9.0.0/25", "10.10.0.0/24"]
+    assert ports == ["10.9.0.0/24", "10.10.0.0/24", "10.11.0.0/25"]
 
 
 @pytest.mark.parametrize(
@@ -256,3 +256,16 @@ def test_filter_module_lists_filters():
 ])
 def test_open_cidr_rules_reads_nacl_info_list_entries(entry, is_open):
     assert (sr.open_cidr_rules([entry]) == [entry]) is is_open
+
+
+def test_nacl_entries_merge_contiguous_peer_subnets_without_widening():
+    entries = sr.nacl_entries(["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"], [443], "10.0.0.0/16")
+    peer_cidrs = {e["cidr_block"] for e in entries if e["cidr_block"] != "10.0.0.0/16"}
+    assert peer_cidrs == {"10.1.0.0/23", "10.1.2.0/24"}
+
+
+def test_nacl_entries_hub_with_two_spokes_fits_default_limit():
+    spokes = [f"10.{n}.{i}.0/24" for n in (1, 2) for i in range(3)]
+    services = ["3.5.0.0/19", "52.216.0.0/15", "54.231.0.0/16", "3.218.180.0/22", "3.218.184.0/22", "52.94.0.0/22", "52.119.224.0/20"]
+    counts = sr.nacl_entry_count(sr.nacl_entries(spokes, [443, 5432], "10.0.0.0/16", service_cidrs=services))
+    assert counts["ingress"] <= 20 and counts["egress"] <= 20, counts
