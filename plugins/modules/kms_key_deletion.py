@@ -64,7 +64,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-keys:
+kms_keys:
   description: The keys found, with their state after the run (the would-be state in check mode).
   returned: always
   type: list
@@ -210,7 +210,7 @@ def main():
 
     result = dict(
         changed=bool(scheduled or existing_aliases),
-        keys=views,
+        kms_keys=views,
         scheduled_key_ids=scheduled,
         deleted_aliases=existing_aliases,
     )
