@@ -169,9 +169,16 @@ def _content_key(entry):
 
 # ---- filters ---------------------------------------------------------------
 def nacl_entries(peer_cidrs, ports, vpc_cidr, ephemeral_range=None, service_cidrs=None, extra_entries=None,
-                 base_rule_number=100, step=10):
-    """Network ACL entries for the private subnets of a peered VPC (see the module docstring)."""
-    peers = _collapsed(_networks(peer_cidrs, "peer_cidrs"))
+                 base_rule_number=100, step=10, collapse=True):
+    """Network ACL entries for the private subnets of a peered VPC (see the module docstring).
+
+    collapse: merge contiguous peer CIDRs into fewer entries. A caller that grants
+    different ports to different peers collapses each peer's CIDRs itself (filter
+    collapse_cidrs) and passes collapse=false, so no entry spans two peers.
+    """
+    peers = _networks(peer_cidrs, "peer_cidrs")
+    if collapse:
+        peers = _collapsed(peers)
     if not peers:
         raise AnsibleFilterError("peer_cidrs: at least one peer CIDR is required")
     port_list = _ports(ports)
@@ -324,6 +331,11 @@ def _is_open(cidr):
         return False
 
 
+def collapse_cidrs(cidrs):
+    """The same addresses as `cidrs` in the fewest CIDRs (contiguous subnets merge)."""
+    return [str(net) for net in _collapsed(_networks(cidrs, "cidrs"))]
+
+
 def open_cidr_rules(rules):
     """The rules or entries that allow traffic to or from 0.0.0.0/0 or ::/0.
 
@@ -362,4 +374,5 @@ class FilterModule:
             "nacl_entry_count": nacl_entry_count,
             "sg_rules": sg_rules,
             "open_cidr_rules": open_cidr_rules,
+            "collapse_cidrs": collapse_cidrs,
         }

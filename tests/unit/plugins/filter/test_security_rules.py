@@ -245,7 +245,7 @@ def test_open_cidr_rules_mixed_and_dict():
 
 
 def test_filter_module_lists_filters():
-    assert set(sr.FilterModule().filters()) == {"nacl_entries", "nacl_entry_count", "sg_rules", "open_cidr_rules"}
+    assert set(sr.FilterModule().filters()) == {"nacl_entries", "nacl_entry_count", "sg_rules", "open_cidr_rules", "collapse_cidrs"}
 
 
 @pytest.mark.parametrize("entry, is_open", [
@@ -269,3 +269,18 @@ def test_nacl_entries_hub_with_two_spokes_fits_default_limit():
     services = ["3.5.0.0/19", "52.216.0.0/15", "54.231.0.0/16", "3.218.180.0/22", "3.218.184.0/22", "52.94.0.0/22", "52.119.224.0/20"]
     counts = sr.nacl_entry_count(sr.nacl_entries(spokes, [443, 5432], "10.0.0.0/16", service_cidrs=services))
     assert counts["ingress"] <= 20 and counts["egress"] <= 20, counts
+
+
+@pytest.mark.parametrize("cidrs, expected", [
+    (["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"], ["10.1.0.0/23", "10.1.2.0/24"]),
+    (["10.1.1.0/24", "10.1.0.0/24"], ["10.1.0.0/23"]),
+    (["10.1.0.0/24", "10.1.0.128/25"], ["10.1.0.0/24"]),
+    (["10.1.0.0/24", "10.3.0.0/24"], ["10.1.0.0/24", "10.3.0.0/24"]),
+])
+def test_collapse_cidrs(cidrs, expected):
+    assert sr.collapse_cidrs(cidrs) == expected
+
+
+def test_nacl_entries_without_collapse_keeps_each_cidr():
+    entries = sr.nacl_entries(["10.1.0.0/24", "10.1.1.0/24"], [443], "10.0.0.0/16", collapse=False)
+    assert {e["cidr_block"] for e in entries} == {"10.0.0.0/16", "10.1.0.0/24", "10.1.1.0/24"}
