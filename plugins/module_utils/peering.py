@@ -399,7 +399,7 @@ def summary(pcx):
 
 
 def describe_side(info):
-    """'account 111111111111 / vpc-... / us-east-1 / 10.0.0.0/16' for messages."""
+    """'account <id> / vpc-... / <region> / <cidr>' for messages."""
     return (
         f"account {info.get('OwnerId')}, VPC {info.get('VpcId')}, region {info.get('Region')}, "
         f"CIDR {', '.join(vpc_cidrs(info)) or 'none'}"

@@ -154,7 +154,7 @@ EXAMPLES = r"""
     evaluation_periods: 3
     datapoints_to_alarm: 2
     alarm_actions:
-      - arn:aws:sns:eu-west-1:123456789012:netsec-alerts
+      - arn:aws:sns:eu-west-1:{{ aws_account_id }}:netsec-alerts
     description: Unusual inbound volume on the peering path
     tags:
       team: netsec

@@ -143,12 +143,12 @@ EXAMPLES = r"""
 - name: Ensure AWS Config records everything in this account and region
   netsec.aws_peering.config_recorder:
     name: netsec-config
-    role_arn: "arn:aws:iam::123456789012:role/netsec-config"
+    role_arn: "arn:aws:iam::{{ aws_account_id }}:role/netsec-config"
     recording_group:
       all_supported: true
       include_global_resource_types: true
     delivery_channel:
-      s3_bucket_name: netsec-config-123456789012
+      s3_bucket_name: netsec-config-{{ aws_account_id }}
       s3_key_prefix: config
       delivery_frequency: TwentyFour_Hours
   register: config
@@ -156,15 +156,15 @@ EXAMPLES = r"""
 - name: Fail instead of adopting a recorder created by someone else
   netsec.aws_peering.config_recorder:
     name: netsec-config
-    role_arn: "arn:aws:iam::123456789012:role/netsec-config"
+    role_arn: "arn:aws:iam::{{ aws_account_id }}:role/netsec-config"
     reuse_existing: false
     delivery_channel:
-      s3_bucket_name: netsec-config-123456789012
+      s3_bucket_name: netsec-config-{{ aws_account_id }}
 
 - name: Record only network resources
   netsec.aws_peering.config_recorder:
     name: netsec-config
-    role_arn: "arn:aws:iam::123456789012:role/netsec-config"
+    role_arn: "arn:aws:iam::{{ aws_account_id }}:role/netsec-config"
     recording_group:
       resource_types:
         - AWS::EC2::VPC

@@ -43,8 +43,8 @@ EXAMPLES = r"""
 - name: Tag an alarm and a rule, removing any other tag
   netsec.aws_peering.resource_tags:
     resource_arns:
-      - arn:aws:cloudwatch:eu-west-1:123456789012:alarm:rejected-flows-core-prod
-      - arn:aws:events:eu-west-1:123456789012:rule/peering-changes-core-prod
+      - arn:aws:cloudwatch:eu-west-1:{{ aws_account_id }}:alarm:rejected-flows-core-prod
+      - arn:aws:events:eu-west-1:{{ aws_account_id }}:rule/peering-changes-core-prod
     tags:
       CostCenter: "4711"
       Environment: prod
@@ -52,14 +52,14 @@ EXAMPLES = r"""
 
 - name: Add one tag, keep the others
   netsec.aws_peering.resource_tags:
-    resource_arns: [arn:aws:events:eu-west-1:123456789012:rule/peering-changes-core-prod]
+    resource_arns: ["arn:aws:events:eu-west-1:{{ aws_account_id }}:rule/peering-changes-core-prod"]
     tags:
       Owner: netsec
     purge_tags: false
 
 - name: Remove every tag (aws:* tags are kept)
   netsec.aws_peering.resource_tags:
-    resource_arns: [arn:aws:cloudwatch:eu-west-1:123456789012:alarm:rejected-flows-core-prod]
+    resource_arns: ["arn:aws:cloudwatch:eu-west-1:{{ aws_account_id }}:alarm:rejected-flows-core-prod"]
     tags: {}
     purge_tags: true
 """

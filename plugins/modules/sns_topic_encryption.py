@@ -45,17 +45,17 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Encrypt the alert topic with its customer managed key
   netsec.aws_peering.sns_topic_encryption:
-    topic_arn: arn:aws:sns:eu-west-1:123456789012:alerts-core-prod
-    kms_master_key_id: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    topic_arn: arn:aws:sns:eu-west-1:{{ aws_account_id }}:alerts-core-prod
+    kms_master_key_id: arn:aws:kms:eu-west-1:{{ aws_account_id }}:key/1234abcd-12ab-34cd-56ef-1234567890ab
 
 - name: Use the AWS managed key of SNS
   netsec.aws_peering.sns_topic_encryption:
-    topic_arn: arn:aws:sns:eu-west-1:123456789012:alerts-core-prod
+    topic_arn: arn:aws:sns:eu-west-1:{{ aws_account_id }}:alerts-core-prod
     kms_master_key_id: alias/aws/sns
 
 - name: Stop encrypting the topic
   netsec.aws_peering.sns_topic_encryption:
-    topic_arn: arn:aws:sns:eu-west-1:123456789012:alerts-core-prod
+    topic_arn: arn:aws:sns:eu-west-1:{{ aws_account_id }}:alerts-core-prod
     kms_master_key_id: ""
 """
 

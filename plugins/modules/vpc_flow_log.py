@@ -61,7 +61,7 @@ options:
         for example C(arn:aws:s3:::my-bucket/flow-logs/). Required for V(s3).
         The folder name C(AWSLogs) is reserved by AWS.
       - For O(log_destination_type=cloud-watch-logs), the ARN of the log group,
-        for example C(arn:aws:logs:us-east-1:123456789012:log-group:vpc-flow-logs).
+        for example C(arn:aws:logs:us-east-1:<account-id>:log-group:vpc-flow-logs).
       - Mutually exclusive with O(log_group_name).
     type: str
   log_group_name:
@@ -142,7 +142,7 @@ EXAMPLES = r"""
 - name: Log all traffic of the VPC to the central bucket, 60 s aggregation
   netsec.aws_peering.vpc_flow_log:
     resource_id: vpc-0123456789abcdef0
-    log_destination: arn:aws:s3:::bank-flow-logs-123456789012/vpc/
+    log_destination: arn:aws:s3:::bank-flow-logs-{{ aws_account_id }}/vpc/
     traffic_type: ALL
     max_aggregation_interval: 60
     tags:
@@ -151,7 +151,7 @@ EXAMPLES = r"""
 - name: The mission asks for a 5 minute capture; map it (60 s) and say so
   netsec.aws_peering.vpc_flow_log:
     resource_id: subnet-0123456789abcdef0
-    log_destination: arn:aws:s3:::bank-flow-logs-123456789012
+    log_destination: arn:aws:s3:::bank-flow-logs-{{ aws_account_id }}
     capture_interval: 300
     destination_options:
       file_format: parquet
@@ -167,7 +167,7 @@ EXAMPLES = r"""
     resource_id: eni-0123456789abcdef0
     log_destination_type: cloud-watch-logs
     log_group_name: /bank/vpc-flow-logs
-    deliver_logs_permission_arn: arn:aws:iam::123456789012:role/vpc-flow-logs
+    deliver_logs_permission_arn: arn:aws:iam::{{ aws_account_id }}:role/vpc-flow-logs
     traffic_type: REJECT
     log_format: "${version} ${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${action} ${reject-reason}"
 
@@ -175,7 +175,7 @@ EXAMPLES = r"""
   netsec.aws_peering.vpc_flow_log:
     state: absent
     resource_id: vpc-0123456789abcdef0
-    log_destination: arn:aws:s3:::bank-flow-logs-123456789012/vpc/
+    log_destination: arn:aws:s3:::bank-flow-logs-{{ aws_account_id }}/vpc/
 """
 
 RETURN = r"""

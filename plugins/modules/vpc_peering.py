@@ -120,7 +120,7 @@ EXAMPLES = r"""
     state: present
     vpc_id: vpc-0a1b2c3d4e5f60718
     peer_vpc_id: vpc-0f1e2d3c4b5a69788
-    peer_owner_id: "222222222222"
+    peer_owner_id: "{{ accepter_account_id }}"
     peer_region: us-east-2
     tags:
       Name: pcx-trading-analytics-prod
@@ -134,7 +134,7 @@ EXAMPLES = r"""
     region: us-east-2
     peering_id: "{{ request.peering_id }}"
     vpc_id: vpc-0f1e2d3c4b5a69788
-    expected_requester_owner_id: "111111111111"
+    expected_requester_owner_id: "{{ requester_account_id }}"
     expected_requester_vpc_id: vpc-0a1b2c3d4e5f60718
     expected_requester_cidr: 10.10.0.0/16
     tags:
@@ -146,7 +146,7 @@ EXAMPLES = r"""
   netsec.aws_peering.vpc_peering:
     state: accepted
     vpc_id: vpc-0f1e2d3c4b5a69788
-    expected_requester_owner_id: "111111111111"
+    expected_requester_owner_id: "{{ requester_account_id }}"
     expected_requester_vpc_id: vpc-0a1b2c3d4e5f60718
     expected_requester_cidr: 10.10.0.0/16
 
@@ -155,7 +155,7 @@ EXAMPLES = r"""
     state: absent
     vpc_id: vpc-0a1b2c3d4e5f60718
     peer_vpc_id: vpc-0f1e2d3c4b5a69788
-    peer_owner_id: "222222222222"
+    peer_owner_id: "{{ accepter_account_id }}"
     peer_region: us-east-2
 """
 

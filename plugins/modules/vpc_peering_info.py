@@ -65,7 +65,7 @@ EXAMPLES = r"""
 - name: Requests waiting for this account to accept
   netsec.aws_peering.vpc_peering_info:
     filters:
-      accepter-vpc-info.owner-id: "222222222222"
+      accepter-vpc-info.owner-id: "{{ accepter_account_id }}"
       status-code: pending-acceptance
 
 - name: One peering by ID, even if deleted
