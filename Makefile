@@ -11,13 +11,12 @@ ENV_SUFFIX  ?= sandbox
 COLL_LINK   := .collections/ansible_collections/netsec/aws_peering
 STAMP       := $(VENV)/.installed
 
-# The sandbox talks only to the emulator on loopback, with its dummy keys;
-# any profile or token from the caller's shell is dropped so nothing can reach
-# real AWS.
+# The sandbox talks only to the emulator on loopback, signed with the key of the
+# automation principal the sandbox bootstraps (IAM is enforced there); any key,
+# profile or token from the caller's shell is dropped so nothing can reach real AWS.
 SANDBOX_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
-	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(SANDBOX_PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
-	AWS_DEFAULT_REGION=us-east-1 PATH=$(abspath $(BIN)):$$PATH
+	-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	$$(SANDBOX_PORT=$(SANDBOX_PORT) scripts/sandbox.sh env) PATH=$(abspath $(BIN)):$$PATH
 
 .PHONY: help install run destroy sandbox-start sandbox-stop test lint sanity unit molecule build clean
 
@@ -43,7 +42,7 @@ $(COLL_LINK):
 	@ln -sfn ../../.. $@
 
 sandbox-start: install
-	@SANDBOX_PORT=$(SANDBOX_PORT) VENV=$(VENV) scripts/sandbox.sh start
+	@SANDBOX_PORT=$(SANDBOX_PORT) SANDBOX_INVENTORY=$(INVENTORY) VENV=$(VENV) scripts/sandbox.sh start
 
 sandbox-stop:
 	@SANDBOX_PORT=$(SANDBOX_PORT) VENV=$(VENV) scripts/sandbox.sh stop

@@ -1,18 +1,58 @@
 #!/usr/bin/env bash
-# Start, reuse or stop the local AWS emulator (moto server) on loopback.
-#   sandbox.sh start   start it unless a healthy one already runs on the port
+# Start, reuse or stop the local AWS emulator (moto server, scripts/emulator.py) on loopback.
+#   sandbox.sh start   start it unless a healthy one already runs on the port, then
+#                      bootstrap it like a real organisation and switch IAM enforcement on:
+#                      1. an automation principal (IAM user) in the controller account,
+#                      2. in each account of SANDBOX_INVENTORY, the automation role from the
+#                         shipped policies (playbooks/bootstrap.yml), trusting only that user,
+#                      3. IAM enforcement on: the default dummy keys stop working; every later
+#                         call is signed with the principal's key (written to
+#                         $SANDBOX_DIR/credentials-$PORT, a shared-credentials file) and checked.
 #   sandbox.sh stop    stop the one recorded in the pid file
 #   sandbox.sh status  exit 0 when it answers
-# Environment: SANDBOX_PORT (default 5000), SANDBOX_DIR (pid and log files,
-# default ./sandbox), VENV (default ./.venv).
+#   sandbox.sh env     print the environment a run against the sandbox needs
+# Environment: SANDBOX_PORT (default 5000), SANDBOX_DIR (pid, log, credentials and the record
+# of every authorized action, default ./sandbox), SANDBOX_INVENTORY (default
+# inventories/sandbox), VENV (default ./.venv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 port=${SANDBOX_PORT:-5000}
 dir=${SANDBOX_DIR:-$here/sandbox}
 venv=${VENV:-$here/.venv}
+inventory=${SANDBOX_INVENTORY:-$here/inventories/sandbox}
 pidfile=$dir/moto-$port.pid
 logfile=$dir/moto-$port.log
+credentials=$dir/credentials-$port
+actions=$dir/actions-$port.jsonl
 url=http://127.0.0.1:$port
+
+# What every run against the sandbox uses: the principal's key from the credentials file, the
+# emulator's endpoint, and nothing that could reach AWS (no other keys, profiles or metadata).
+sandbox_env() {
+  cat <<ENV
+AWS_SHARED_CREDENTIALS_FILE=$credentials
+AWS_CONFIG_FILE=$dir/no-aws-config
+AWS_ENDPOINT_URL=$url
+AWS_DEFAULT_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+SANDBOX_PORT=$port
+ENV
+}
+
+bootstrap() {
+  local principal
+  principal=$("$venv/bin/python" "$here/scripts/sandbox_principal.py" create --url "$url" --credentials "$credentials")
+  (cd "$here" && env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN -u AWS_SHARED_CREDENTIALS_FILE \
+      AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_ENDPOINT_URL="$url" SANDBOX_PORT="$port" \
+      AWS_EC2_METADATA_DISABLED=true PATH="$venv/bin:$PATH" ANSIBLE_CONFIG="$here/ansible.cfg" \
+      "$venv/bin/ansible-playbook" playbooks/bootstrap.yml -i "$inventory" \
+      -e "{\"automation_role_trusted_principals\": [\"$principal\"]}" >"$dir/bootstrap-$port.log" 2>&1) || {
+    echo "sandbox: bootstrap of the automation roles failed; see $dir/bootstrap-$port.log" >&2
+    tail -30 "$dir/bootstrap-$port.log" >&2
+    return 1
+  }
+  "$venv/bin/python" "$here/scripts/sandbox_principal.py" enforce --url "$url" --credentials "$credentials"
+}
 
 healthy() {
   "$venv/bin/python" - "$url" <<'PY' >/dev/null 2>&1
@@ -25,15 +65,25 @@ case "${1:-}" in
   start)
     mkdir -p "$dir"
     if healthy; then
-      echo "sandbox: reusing emulator at $url"
-      exit 0
+      if [ -s "$credentials" ]; then
+        echo "sandbox: reusing emulator at $url"
+        exit 0
+      fi
+      echo "sandbox: an emulator answers at $url but has no credentials in $dir; stop it first" >&2
+      exit 1
     fi
+    rm -f "$credentials" "$actions"
+    touch "$dir/no-aws-config"
     # Attaching AWS-managed policies (AWS_ConfigRole) needs them loaded.
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
-      >"$logfile" 2>&1 &
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$venv/bin/python" "$here/scripts/emulator.py" -H 127.0.0.1 -p "$port" \
+      --record-actions "$actions" >"$logfile" 2>&1 &
     echo $! >"$pidfile"
-    for _ in $(seq 1 100); do
-      if healthy; then echo "sandbox: emulator started at $url (pid $(cat "$pidfile"))"; exit 0; fi
+    for _ in $(seq 1 150); do
+      if healthy; then
+        echo "sandbox: emulator started at $url (pid $(cat "$pidfile"))"
+        bootstrap
+        exit $?
+      fi
       if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
       sleep 0.2
     done
@@ -46,15 +96,18 @@ case "${1:-}" in
       pid=$(cat "$pidfile")
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      rm -f "$pidfile"
+      rm -f "$pidfile" "$credentials"
       echo "sandbox: emulator on port $port stopped"
     else
       echo "sandbox: no pid file for port $port; nothing to stop"
     fi
     ;;
+  env)
+    sandbox_env
+    ;;
   status)
     healthy && echo "sandbox: running at $url" || { echo "sandbox: not running at $url"; exit 1; }
     ;;
   *)
-    echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac

@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 # Tests only ever talk to emulators on loopback; drop anything that could
-# point a stray call at real AWS.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+# point a stray call at real AWS. Unit tests set the emulator's dummy keys
+# themselves; each molecule scenario signs with the key of the automation
+# principal its sandbox bootstraps (molecule/*/molecule.yml).
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 stage_lint() {

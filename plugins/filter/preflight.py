@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
 from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     AWS_MAX_PREFIX,
     AWS_MIN_PREFIX,
@@ -660,10 +661,52 @@ class _Checker:
         if direction is not None and direction not in DIRECTIONS:
             self.err("%s.direction: %s must be one of %s" % (path, show(direction), ", ".join(DIRECTIONS)))
 
+        self.check_external_id(path, peering)
         if req is None or acc is None:
             return
         result["requester"], result["accepter"] = req, acc
+        self.check_trusted_principals(path, req)
         self.check_pair(path, req, acc)
+
+    def check_external_id(self, path, peering):
+        """The acceptance role's ExternalId is a secret: given explicitly (from a vault) outside the sandbox."""
+        external_id = peering.get("external_id")
+        if external_id is None:
+            if not self.settings.get("emulator"):
+                self.err(
+                    "%s.external_id: missing; outside the sandbox every peering needs an explicit ExternalId for its"
+                    " acceptance role (a secret: keep it in a vault; a value derived from public names is only used"
+                    " against the emulator)" % path
+                )
+        elif not isinstance(external_id, str) or not EXTERNAL_ID_RE.match(external_id) or len(external_id) < 8:
+            self.err(
+                "%s.external_id: must be 8 to 1224 characters of letters, digits and +=,.@:/- (got a %s of length %s)"
+                % (path, _type(external_id), len(external_id) if isinstance(external_id, str) else "-")
+            )
+
+    def check_trusted_principals(self, path, req):
+        """The acceptance role trusts the requester's automation principal, never a whole account."""
+        overrides = self.settings.get("accepter_trusted_principals") or {}
+        hvars = self.networks.get(req)
+        if not isinstance(overrides, Mapping) or not isinstance(hvars, Mapping):
+            return
+        if req in overrides:
+            principals, where = overrides[req], "peering_accepter_trusted_principals.%s" % req
+        else:
+            principals, where = [hvars.get("aws_role_arn")], "%s.aws_role_arn" % _host(req)
+        if not isinstance(principals, (list, tuple)) or not principals:
+            self.err("%s: %s: %s must be a non-empty list of role or user ARNs" % (path, where, show(principals)))
+            return
+        for principal in principals:
+            if principal is None:
+                self.err(
+                    "%s: requester %s has no aws_role_arn; set peering_accepter_trusted_principals.%s to the ARN of its"
+                    " automation principal (a whole account is never trusted)" % (path, show(req), req)
+                )
+                continue
+            problem = trusted_principal_problem(principal)
+            if problem:
+                self.err("%s: %s: %s %s" % (path, where, show(principal), problem))
 
     def check_pair(self, path, req, acc):
         rinfo, ainfo = self.info.get(req, {}), self.info.get(acc, {})

@@ -46,6 +46,7 @@ def baseline():
             "accepter": "analytics",
             "ports": [443, 5432],
             "dns_resolution": True,
+            "external_id": "vaulted-ext-id-0001",
         }
     ]
     settings = {
@@ -136,16 +137,16 @@ def test_baseline_is_clean():
 HUB = {
     "networks": {
         "hub": {"network_name": "hub", "aws_account_id": "333333333333", "aws_region": "eu-west-1",
-                "vpc_cidr": "10.10.0.0/16"},
+                "vpc_cidr": "10.10.0.0/16", "aws_role_arn": "arn:aws:iam::333333333333:role/automation"},
         "spoke1": {"network_name": "spoke1", "aws_account_id": "444444444444", "aws_region": "eu-west-1",
                    "vpc_cidr": "10.11.0.0/16"},
         "spoke2": {"network_name": "spoke2", "aws_account_id": "555555555555", "aws_region": "eu-central-1",
                    "vpc_id": "vpc-0123456789abcdef0", "live_cidrs": ["10.12.0.0/16", "10.13.0.0/16"]},
     },
     "peerings": [
-        {"name": "hub-spoke1", "requester": "hub", "accepter": "spoke1", "ports": [443]},
+        {"name": "hub-spoke1", "requester": "hub", "accepter": "spoke1", "ports": [443], "external_id": "vaulted-hub-1"},
         {"name": "hub-spoke2", "requester": "hub", "accepter": "spoke2", "ports": [443, 5432],
-         "direction": "requester-to-accepter", "dns_resolution": False},
+         "direction": "requester-to-accepter", "dns_resolution": False, "external_id": "vaulted-hub-2"},
     ],
     "settings": baseline()["settings"],
 }
@@ -181,9 +182,12 @@ GOOD = {
     "china": [net("trading", "aws_region", "cn-north-1"), net("analytics", "aws_region", "cn-northwest-1"),
               net("trading", "aws_role_arn", "arn:aws-cn:iam::111111111111:role/a")],
     "role arn with path": [net("trading", "aws_role_arn", "arn:aws:iam::111111111111:role/ops/peer+=,.@_-x")],
-    "role arn unset": [net("trading", "aws_role_arn", DELETE), net("trading", "aws_external_id", DELETE)],
-    "role arn empty string": [net("trading", "aws_role_arn", ""), net("trading", "aws_external_id", "")],
-    "role arn None": [net("trading", "aws_role_arn", None), net("trading", "aws_external_id", None)],
+    "role arn unset": [net("trading", "aws_role_arn", DELETE), net("trading", "aws_external_id", DELETE),
+                       ("settings", ("accepter_trusted_principals",), {"trading": ["arn:aws:iam::111111111111:role/base"]})],
+    "role arn empty string": [net("trading", "aws_role_arn", ""), net("trading", "aws_external_id", ""),
+                       ("settings", ("accepter_trusted_principals",), {"trading": ["arn:aws:iam::111111111111:role/base"]})],
+    "role arn None": [net("trading", "aws_role_arn", None), net("trading", "aws_external_id", None),
+                       ("settings", ("accepter_trusted_principals",), {"trading": ["arn:aws:iam::111111111111:role/base"]})],
     "external id 2 chars": [net("trading", "aws_external_id", "ab")],
     "external id 1224 chars": [net("trading", "aws_external_id", "x" * 1224)],
     "external id all allowed chars": [net("trading", "aws_external_id", "aZ09_+=,.@:/-")],
@@ -602,3 +606,33 @@ def test_tagged_values_from_templates():
     errors = errors_of(data)
     assert "hostvars['trading'].vpc_cidr: '10.0.0.0/33' is not a valid IPv4 CIDR" in errors[0]
     assert "peerings[0].ports[1]: 22 is not in allowed_ports [443, 5432]" in errors
+
+
+# -------------------------------------------------- acceptance role trust and ExternalId
+
+@pytest.mark.parametrize("changes, fragments", [
+    ([("peerings", (0, "external_id"), DELETE)], ["peerings[0].external_id", "missing", "vault"]),
+    ([("peerings", (0, "external_id"), "short")], ["peerings[0].external_id", "8 to 1224"]),
+    ([("peerings", (0, "external_id"), ["a", "list"])], ["peerings[0].external_id", "list"]),
+    ([("networks", ("trading", "aws_role_arn"), "arn:aws:iam::111111111111:root")],
+     ["peerings[0]", "aws_role_arn", "arn:aws:iam::111111111111:root", "whole account"]),
+    ([("settings", ("accepter_trusted_principals",), {"trading": ["*"]})],
+     ["peering_accepter_trusted_principals.trading", "'*'", "wildcard"]),
+    ([("settings", ("accepter_trusted_principals",), {"trading": ["111111111111"]})],
+     ["peering_accepter_trusted_principals.trading", "111111111111", "whole account"]),
+    ([("settings", ("accepter_trusted_principals",), {"trading": "arn:aws:iam::111111111111:role/a"})],
+     ["peering_accepter_trusted_principals.trading", "non-empty list"]),
+    ([("networks", ("trading", "aws_role_arn"), DELETE)], ["requester 'trading' has no aws_role_arn"]),
+])
+def test_acceptance_trust_refusals(changes, fragments):
+    assert_one_error_mentions(errors_of(build(changes)), fragments)
+
+
+@pytest.mark.parametrize("changes", [
+    [("peerings", (0, "external_id"), DELETE), ("settings", ("emulator",), True)],
+    [("settings", ("accepter_trusted_principals",), {"trading": ["arn:aws:iam::111111111111:user/ci"]})],
+    [("networks", ("trading", "aws_role_arn"), DELETE),
+     ("settings", ("accepter_trusted_principals",), {"trading": ["arn:aws:iam::999999999999:role/controller"]})],
+])
+def test_acceptance_trust_accepted(changes):
+    assert_clean(errors_of(build(changes)))

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the netsec.aws_peering collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one set of AWS identifier patterns, shared by the modules, the planners and preflight.
+
+EC2 resource IDs are a prefix and 8 (older resources) or 17 lowercase hex digits; ARNs carry a
+partition (aws, aws-cn, aws-us-gov, ...). Patterns accept exactly what AWS issues, so a value
+refused here would be refused by AWS too.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEX_ID = r"(?:[0-9a-f]{8}|[0-9a-f]{17})"
+PARTITION = r"aws(?:-[a-z]+)*"
+
+
+def ec2_id_re(prefix):
+    """The pattern of an EC2 resource ID such as vpc-0123abcd or rtb-0123456789abcdef0."""
+    return re.compile(r"^" + prefix + "-" + _HEX_ID + r"$")
+
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+VPC_ID_RE = ec2_id_re("vpc")
+SUBNET_ID_RE = ec2_id_re("subnet")
+ROUTE_TABLE_ID_RE = ec2_id_re("rtb")
+NACL_ID_RE = ec2_id_re("acl")
+SECURITY_GROUP_ID_RE = ec2_id_re("sg")
+PEERING_ID_RE = ec2_id_re("pcx")
+ENDPOINT_ID_RE = ec2_id_re("vpce")
+FLOW_LOG_ID_RE = ec2_id_re("fl")
+PREFIX_LIST_ID_RE = re.compile(r"^pl-[0-9a-f]{8,17}$")
+ROLE_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<account>\d{12}):role/(?P<path_name>[\w+=,.@/-]{1,512})$",
+                         re.ASCII)
+USER_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<account>\d{12}):user/(?P<path_name>[\w+=,.@/-]{1,512})$",
+                         re.ASCII)
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+
+
+def account_of_arn(arn):
+    """The account ID in an IAM/STS ARN, or None."""
+    match = re.match(r"^arn:" + PARTITION + r":(?:iam|sts)::(\d{12}):", arn or "")
+    return match.group(1) if match else None
+
+
+def role_name_of_arn(arn):
+    """The role name (without path) of a role ARN, or None."""
+    match = ROLE_ARN_RE.match(arn or "")
+    return match.group("path_name").rsplit("/", 1)[-1] if match else None
+
+
+def trusted_principal_problem(principal):
+    """Why a principal may not be trusted by a role of ours (None when it may).
+
+    Only a named role or user is ever trusted: a wildcard, an account ID or an account's root
+    would trust every principal of that account (AWS: "arn:aws:iam::123456789012:root" and
+    "123456789012" both mean the whole account).
+    """
+    if not isinstance(principal, str) or not principal:
+        return "is not an IAM role or user ARN"
+    if principal == "*" or "*" in principal:
+        return "is a wildcard: a whole account is never trusted"
+    if ACCOUNT_ID_RE.match(principal) or principal.endswith(":root"):
+        return "names a whole account: trust a named role or user instead"
+    if not (ROLE_ARN_RE.match(principal) or USER_ARN_RE.match(principal)):
+        return "is not an IAM role or user ARN"
+    return None

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Compare what the collection called in the sandbox with what its shipped policies allow.
+
+  policy_coverage.py ACTIONS.jsonl [ACTIONS.jsonl ...] [--strict]
+
+Reads the emulator's records of authorized actions (scripts/emulator.py --record-actions) and
+the shipped policies (the automation stages in policies/automation/, the acceptance role), both
+under the emulator's action names, and prints:
+- called but not granted: impossible while IAM is enforced (the call would have failed), so it
+  means a record from a run without enforcement;
+- granted but never called: an action no run needed. With --strict this fails, unless the action
+  is in IMPLICIT (permissions AWS checks that the emulator never asks for, each with its reason).
+
+Least privilege, proven both ways: enforcement fails a run that lacks an action, and --strict
+fails a policy that carries one nobody uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / ".collections"))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import emulator_action_names  # noqa: E402
+from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import policy_actions  # noqa: E402
+
+# Actions AWS authorizes that the emulator never asks for: granted on purpose, never recorded.
+IMPLICIT = {
+    "iam:PassRole": "AWS checks it when a role ARN is handed to a service (Config recorder, flow log delivery); moto does not",
+    "logs:CreateLogDelivery": "AWS checks it for CreateFlowLogs to S3; moto does not",
+    "logs:DeleteLogDelivery": "AWS checks it for DeleteFlowLogs of an S3 flow log; moto does not",
+}
+
+# Actions the emulator asks for that AWS needs no permission for.
+FREE = {"sts:GetCallerIdentity"}
+
+
+def recorded(paths):
+    actions = {}
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                actions.setdefault(row["action"], set()).add(row["principal"])
+    return actions
+
+
+def granted(policy_dir):
+    out = {}
+    for path in sorted(Path(policy_dir).glob("*.json")):
+        for action in policy_actions(json.loads(path.read_text(encoding="utf-8"))):
+            for name in emulator_action_names(action):
+                out.setdefault(name, set()).add(f"{path.stem}:{action}")
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("records", nargs="+")
+    parser.add_argument("--policies", default=str(HERE.parent / "policies" / "automation"))
+    parser.add_argument("--principal", default="assumed-role/netsec-automation/",
+                        help="only records of principals whose ARN contains this")
+    parser.add_argument("--strict", action="store_true", help="fail when a granted action was never called")
+    args = parser.parse_args(argv)
+    calls = {action for action, principals in recorded(args.records).items()
+             if any(args.principal in principal for principal in principals)} - FREE
+    grants = granted(args.policies)
+    missing = sorted(calls - set(grants))
+    unused = sorted(set(grants) - calls - {n for a in IMPLICIT for n in emulator_action_names(a)})
+    for action in missing:
+        print(f"called but not granted: {action}")
+    for action in unused:
+        print(f"granted but never called: {action} ({', '.join(sorted(grants[action]))})")
+    for action, why in sorted(IMPLICIT.items()):
+        print(f"granted, checked by AWS only: {action}: {why}")
+    return 1 if missing or (args.strict and unused) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
