@@ -33,8 +33,8 @@ import threading
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.ec2.exceptions import DependencyViolationError, EC2ClientError
 from moto.ec2.models.network_acls import NetworkAclBackend
-from moto.ec2.models.route_tables import RouteBackend
 from moto.ec2.models.vpc_peering_connections import VPCPeeringConnectionBackend
+from moto.ec2.responses.route_tables import RouteTables
 from moto.iam import access_control
 from moto.iam.models import iam_backends
 from moto.iam.exceptions import NotFoundException
@@ -100,11 +100,12 @@ def _check_role_trust_relationship(self, role_arn):
 
 
 def _refuse_main_route_table(original):
-    def delete_route_table(self, route_table_id):
-        table = self.get_route_table(route_table_id)
-        if table.main_association_id is not None:
+    """On the DeleteRouteTable API only: DeleteVpc still removes the VPC's main table, as in AWS."""
+    def delete_route_table(self):
+        route_table_id = self._get_param("RouteTableId")
+        if self.ec2_backend.get_route_table(route_table_id).main_association_id is not None:
             raise DependencyViolationError(f"The routeTable '{route_table_id}' has dependencies and cannot be deleted.")
-        return original(self, route_table_id)
+        return original(self)
     return delete_route_table
 
 
@@ -181,7 +182,7 @@ def apply_fidelity_patches(record_actions=None):
     access_control.IAMPolicyStatement._check_principal = _statement_principal_matches
     access_control.IAMRequestBase._is_assuming_role_operation = _is_assuming_role_operation
     access_control.IAMRequestBase._check_role_trust_relationship = _check_role_trust_relationship
-    RouteBackend.delete_route_table = _refuse_main_route_table(RouteBackend.delete_route_table)
+    RouteTables.delete_route_table = _refuse_main_route_table(RouteTables.delete_route_table)
     VPCPeeringConnectionBackend.modify_vpc_peering_connection_options = _own_side_of_active_peering(
         VPCPeeringConnectionBackend.modify_vpc_peering_connection_options)
     NetworkAclBackend.delete_network_acl_entry = _keep_default_nacl_rule(NetworkAclBackend.delete_network_acl_entry)

@@ -9,6 +9,8 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.peering_intent import site_peerings
+
 
 def aws_partition(region):
     """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
@@ -179,4 +181,5 @@ class FilterModule:
             "peering_sides": peering_sides,
             "peerings_by_name": peerings_by_name,
             "peering_outputs": peering_outputs,
+            "site_peerings": site_peerings,
         }

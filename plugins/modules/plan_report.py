@@ -1,0 +1,66 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the netsec.aws_peering collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: plan_report
+short_description: Stop on a stage's plan errors and show its changes
+version_added: 0.1.0
+description:
+  - Runs on the controller only (an action plugin; no module process, no AWS call).
+  - Fails, listing every problem, when the plan has errors, so a bad input or a resource that is not
+    ours stops the run before any change.
+  - Returns the plan's changes. In check mode the task reports C(changed) when the plan has changes and,
+    with C(--diff), shows them, so C(--check --diff) shows the plan of every stage. In a normal run it
+    never reports a change itself; the converge tasks do.
+options:
+  stage:
+    description: Name of the stage, in the messages.
+    type: str
+    required: true
+  plan:
+    description: The plan, a dict with C(changes) (list of dicts with C(resource), C(action) and optionally
+      C(field), C(before), C(after)) and C(errors) (list of strings).
+    type: dict
+    required: true
+attributes:
+  check_mode:
+    support: full
+    description: Reports the planned changes as changes.
+  diff_mode:
+    support: full
+    description: Shows the planned changes.
+  platform:
+    platforms: all
+author:
+  - netsec aws_peering maintainers (@netsec)
+"""
+
+EXAMPLES = r"""
+- name: Show the network plan (fails on its errors)
+  netsec.aws_peering.plan_report:
+    stage: network
+    plan: "{{ site_state | netsec.aws_peering.network_plan(vpc_spec) }}"
+"""
+
+RETURN = r"""
+changes:
+  description: The planned changes.
+  returned: always
+  type: list
+  elements: dict
+plan:
+  description: One line per planned change.
+  returned: when there are changes
+  type: list
+  elements: str
+errors:
+  description: The plan's problems.
+  returned: on failure
+  type: list
+  elements: str
+"""
