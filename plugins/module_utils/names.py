@@ -54,6 +54,7 @@ def site_names(network, suffix, account_id=""):
             "routes": f"route-changes-{site}",
             "security_groups": f"sg-changes-{site}",
             "nacls": f"nacl-changes-{site}",
+            "vpc": f"vpc-changes-{site}",
         },
         "dashboard": f"netsec-{suffix}",
     }

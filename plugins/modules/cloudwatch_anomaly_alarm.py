@@ -256,8 +256,6 @@ alarm:
       sample: {team: netsec}
 """
 
-import math
-
 try:
     import botocore
 except ImportError:
@@ -276,72 +274,29 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import band_width_from_metrics
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import build_put_metric_alarm_request
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import normalize_alarm
-from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_period
-from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_statistic
+from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import normalize_alarm_spec
 
-MAX_ACTIONS = 5
-MAX_DIMENSIONS = 30
+SPEC_KEYS = (
+    "name", "namespace", "metric_name", "dimensions", "period", "unit", "band_width", "comparison_operator",
+    "evaluation_periods", "datapoints_to_alarm", "treat_missing_data", "alarm_actions", "ok_actions",
+    "insufficient_data_actions", "description", "actions_enabled", "tags",
+)
 
 
 def validate_params(module):
-    """Fail (naming the option and value) before any AWS call."""
+    """Fail (naming the option and value) before any AWS call; the checks are those of cloudwatch_alarms."""
     p = module.params
     name = p["name"]
     if not name or len(name) > 255:
         module.fail_json(msg=f"name must be 1-255 characters, got {name!r}")
     if p["state"] != "present":
         return
-
-    for key in ("namespace", "metric_name"):
-        if not p[key] or not p[key].strip():
-            module.fail_json(msg=f"{key} must be a non-empty string, got {p[key]!r}")
-
-    error = validate_period(p["period"])
-    if error:
-        module.fail_json(msg=f"period: {error}")
-    error = validate_statistic(p["stat"])
-    if error:
-        module.fail_json(msg=f"stat: {error}")
-
-    band_width = p["band_width"]
-    if band_width is None or not math.isfinite(band_width) or band_width <= 0:
-        module.fail_json(msg=f"band_width must be a number greater than 0 (standard deviations), got {band_width!r}")
-
-    if p["evaluation_periods"] < 1:
-        module.fail_json(msg=f"evaluation_periods must be at least 1, got {p['evaluation_periods']!r}")
-    dta = p["datapoints_to_alarm"]
-    if dta is not None and not 1 <= dta <= p["evaluation_periods"]:
-        module.fail_json(
-            msg=(
-                f"datapoints_to_alarm must be between 1 and evaluation_periods ({p['evaluation_periods']}), "
-                f"got {dta!r}"
-            )
-        )
-
-    dims = p["dimensions"] or {}
-    if len(dims) > MAX_DIMENSIONS:
-        module.fail_json(msg=f"dimensions has {len(dims)} entries; at most {MAX_DIMENSIONS} are allowed")
-    for key, value in dims.items():
-        if not str(key).strip() or value is None or str(value) == "":
-            module.fail_json(msg=f"dimensions: name and value must be non-empty, got {key!r}: {value!r}")
-
-    for key in ("alarm_actions", "ok_actions", "insufficient_data_actions"):
-        actions = p[key] or []
-        if len(actions) > MAX_ACTIONS:
-            module.fail_json(msg=f"{key} has {len(actions)} ARNs; at most {MAX_ACTIONS} are allowed")
-        for arn in actions:
-            if not isinstance(arn, str) or not arn.startswith("arn:"):
-                module.fail_json(msg=f"{key}: {arn!r} is not an ARN (it must start with 'arn:')")
-
-    if p["description"] is not None and len(p["description"]) > 1024:
-        module.fail_json(msg=f"description is {len(p['description'])} characters long; at most 1024 are allowed")
-
-    tags = p["tags"] or {}
-    for key, value in tags.items():
-        if str(key).startswith("aws:"):
-            module.fail_json(msg=f"tags: key {key!r} uses the reserved 'aws:' prefix")
-        if value is None:
-            module.fail_json(msg=f"tags: value of {key!r} must not be null")
+    spec = {key: p[key] for key in SPEC_KEYS if p[key] is not None}
+    spec.update(kind="anomaly_band", statistic=p["stat"])
+    try:
+        normalize_alarm_spec(spec, "alarm")
+    except ValueError as e:
+        module.fail_json(msg=str(e))
 
 
 def describe_alarm(module, client, name):

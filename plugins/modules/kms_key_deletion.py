@@ -100,8 +100,6 @@ deleted_aliases:
   sample: ["alias/alerts-core-prod"]
 """
 
-import re
-
 try:
     import botocore
 except ImportError:
@@ -111,16 +109,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
-KEY_ID_RE = re.compile(
-    r"^(?:"
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|mrk-[0-9a-fA-F]{32}"
-    r"|alias/[A-Za-z0-9/_-]{1,250}"
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:[0-9a-fA-F-]{36}|mrk-[0-9a-fA-F]{32})|alias/[A-Za-z0-9/_-]{1,250})"
-    r")$"
-)
-PENDING_STATES = ("PendingDeletion", "PendingReplicaDeletion")
+from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import ALIAS_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import KEY_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import PENDING_STATES
 
 
 def describe_key(module, client, key):
