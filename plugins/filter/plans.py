@@ -13,6 +13,10 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.names import si
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan import plan_network
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan import plan_network_teardown
+from ansible_collections.netsec.aws_peering.plugins.module_utils import peering_plan as peering_planner
+from ansible_collections.netsec.aws_peering.plugins.module_utils.outputs import dashboard_url
+from ansible_collections.netsec.aws_peering.plugins.module_utils.outputs import site_outputs
+from ansible_collections.netsec.aws_peering.plugins.module_utils.peering_intent import site_peerings
 
 
 def network_plan(state, spec):
@@ -59,6 +63,89 @@ def site_network(state):
     }
 
 
+def _hostvar(hostvars, host, key, default=None):
+    try:
+        value = hostvars[host][key]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def peering_context(peerings, host, hostvars, settings):
+    """What the peering planners need about one site: its peerings (with trust and ExternalId) and its peers' states.
+
+    settings: network_name, environment_suffix, tags, emulator, trusted_principals ({requester host: [ARNs]}),
+    max_session_duration, default_ports.
+    """
+    from ansible_collections.netsec.aws_peering.plugins.filter.peering import peering_external_id  # pylint: disable=import-outside-toplevel
+    settings = dict(settings or {})
+    overrides = settings.get("trusted_principals") or {}
+    items = []
+    for item in site_peerings(peerings, host, settings.get("default_ports") or (443, 5432)):
+        peering = item["peering"]
+        requester = peering.get("requester")
+        principals = overrides.get(requester) or [_hostvar(hostvars, requester, "aws_role_arn", "")]
+        external_id = peering.get("external_id") or (
+            peering_external_id(peering, settings["environment_suffix"]) if settings.get("emulator") else "")
+        items.append(dict(item, trusted_principals=[p for p in principals if p], external_id=external_id))
+    peers = {}
+    for item in items:
+        state = _hostvar(hostvars, item["peer"], "site_state", {})
+        peers[item["peer"]] = {"state": state, "account_id": str(_hostvar(hostvars, item["peer"], "aws_account_id", "")),
+                               "region": _hostvar(hostvars, item["peer"], "aws_region", ""),
+                               "partition": state.get("partition", "aws")}
+    spec = {"network_name": settings.get("network_name"), "environment_suffix": settings.get("environment_suffix"),
+            "tags": settings.get("tags") or {}, "emulator_projection": bool(settings.get("emulator")),
+            "max_session_duration": int(settings.get("max_session_duration") or 3600), "peerings": items,
+            "check_mode": bool(settings.get("check_mode"))}
+    return {"spec": spec, "peers": peers}
+
+
+PEERING_STEPS = {
+    "trust": lambda state, ctx: peering_planner.plan_trust(state, ctx["spec"], ctx["peers"]),
+    "request": lambda state, ctx: peering_planner.plan_request(state, ctx["spec"], ctx["peers"]),
+    "accept": lambda state, ctx: peering_planner.plan_side(state, ctx["spec"], ctx["peers"], "accepter"),
+    "connect": lambda state, ctx: peering_planner.plan_side(state, ctx["spec"], ctx["peers"], "requester"),
+    "teardown": lambda state, ctx: peering_planner.plan_teardown(state, ctx["spec"], ctx["peers"]),
+}
+
+
+def peering_plan(state, step, context):
+    """The plan of one peering step (trust, request, accept, connect, teardown) for one site."""
+    if step not in PEERING_STEPS:
+        raise AnsibleFilterError(f"peering_plan: step {step!r} is not one of {sorted(PEERING_STEPS)}")
+    if not isinstance(state, dict) or not isinstance(context, dict):
+        raise AnsibleFilterError("peering_plan: expects the site state and a context from peering_context")
+    return PEERING_STEPS[step](state, context)
+
+
+def peering_connections(state, context):
+    """This site's peerings by name as outputs publish them: peering ID, status, side, route table IDs."""
+    own = peering_planner.private_network(state)
+    out = {}
+    if own is None:
+        return out
+    for item in context["spec"]["peerings"]:
+        peer = peering_planner.private_network((context["peers"].get(item["peer"]) or {}).get("state"))
+        if peer is None:
+            continue
+        requester, accepter = (own["vpc_id"], peer["vpc_id"]) if item["side"] == "requester" else (peer["vpc_id"], own["vpc_id"])
+        pcx = peering_planner.find_peering(state, requester, accepter)
+        if pcx is not None:
+            out[item["name"]] = {"peering_id": pcx["VpcPeeringConnectionId"], "status": pcx["Status"]["Code"],
+                                 "side": item["side"], "route_table_ids": [t["RouteTableId"] for t in own["route_tables"]]}
+    return out
+
+
 class FilterModule:
     def filters(self):
-        return {"network_plan": network_plan, "network_teardown_plan": network_teardown_plan, "site_network": site_network}
+        return {
+            "network_plan": network_plan,
+            "network_teardown_plan": network_teardown_plan,
+            "peering_connections": peering_connections,
+            "peering_context": peering_context,
+            "peering_plan": peering_plan,
+            "site_network": site_network,
+            "site_outputs": site_outputs,
+            "dashboard_url": dashboard_url,
+        }

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
+from ansible_collections.netsec.aws_peering.plugins.module_utils.input_validation import ephemeral_port_range
 from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     AWS_MAX_PREFIX,
     AWS_MIN_PREFIX,
@@ -208,12 +209,12 @@ class _Checker:
         rng = settings.get("ephemeral_port_range")
         if rng is not None:
             path = "settings.ephemeral_port_range"
-            if not isinstance(rng, (list, tuple)) or len(rng) != 2:
+            if not isinstance(rng, (list, tuple)) or len(rng) != 2 or not all(_is_int(p) for p in rng):
                 self.err("%s: %s must be a list [low, high] of two integers" % (path, show(rng)))
-            elif not all(_is_int(p) for p in rng):
-                self.err("%s: %s must be a list [low, high] of two integers" % (path, show(rng)))
-            elif not 1024 <= rng[0] <= rng[1] <= 65535:
-                self.err("%s: %s must satisfy 1024 <= low <= high <= 65535" % (path, show(rng)))
+            else:
+                # One rule for the org-wide setting and the security role's own variable.
+                for problem in ephemeral_port_range(path, list(rng), None):
+                    self.err(problem)
 
     def check_tags(self, settings):
         required = settings.get("required_tags", DEFAULT_REQUIRED_TAGS)
@@ -491,6 +492,9 @@ class _Checker:
                             "%s: %s must be a string; quote it (got %s)" % (_key(path, key), show(value), _type(value))
                         )
 
+        if (has_id or has_tags) and hvars.get("live_matches") is not None and hvars["live_matches"] != 1:
+            self.err("%s: vpc_id=%s vpc_adopt_tags=%s matched %d VPC(s) in account %s; expected exactly one to adopt"
+                     % (base, show(vpc_id), show(tags), hvars["live_matches"], show(hvars.get("aws_account_id"))))
         live = hvars.get("live_cidrs")
         live_nets = []
         if live is not None:
@@ -798,6 +802,58 @@ class _Checker:
                     )
 
 
+SITE_INPUTS = {
+    # preflight key: (host variable, default)
+    "network_name": ("network_name", None), "aws_account_id": ("aws_account_id", None), "aws_region": ("aws_region", None),
+    "aws_role_arn": ("aws_role_arn", None), "aws_external_id": ("aws_external_id", None), "vpc_cidr": ("vpc_cidr", None),
+    "vpc_id": ("vpc_id", None), "vpc_adopt_tags": ("vpc_adopt_tags", None), "subnet_prefix": ("vpc_subnet_prefix", 24),
+    "private_subnet_cidrs": ("vpc_private_subnet_cidrs", None),
+}
+
+
+def _get(hvars, key, default=None):
+    try:
+        value = hvars[key]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def preflight_site_inputs(hvars):
+    """A site's inputs for preflight_errors, from its host variables (unset and empty values left out)."""
+    out = {}
+    for key, (variable, default) in SITE_INPUTS.items():
+        value = _get(hvars, variable, default)
+        if value not in (None, "", [], {}):
+            out[key] = value
+    return out
+
+
+def preflight_live_network(hvars):
+    """The site's inputs plus what its description holds: how many VPCs the adoption matched and their CIDRs."""
+    out = dict(_get(hvars, "preflight_network", {}) or preflight_site_inputs(hvars))
+    state = _get(hvars, "site_state", {})
+    if out.get("vpc_id") or out.get("vpc_adopt_tags"):
+        out["live_matches"] = len(state.get("vpc_candidates") or [])
+        vpc = state.get("vpc") or {}
+        cidrs = [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])
+                 if a.get("CidrBlockState", {}).get("State", "associated") == "associated"]
+        if cidrs:
+            out["live_cidrs"] = cidrs
+    return out
+
+
+def role_input_cidrs(hvars):
+    """Every user-configurable source or destination CIDR of the extra rules, by variable name (bad shapes skipped:
+    the role input validation names them)."""
+    out = {}
+    for variable in ("security_extra_ingress_rules", "security_extra_egress_rules"):
+        rules = _get(hvars, variable, [])
+        out[variable] = [rule["cidr"] for rule in rules if isinstance(rule, Mapping) and isinstance(rule.get("cidr"), str)] \
+            if isinstance(rules, (list, tuple)) else []
+    return out
+
+
 def preflight_errors(networks, peerings, settings):
     """Every input problem as a message naming the variable and the bad value."""
     return _Checker(networks, peerings, settings).run().errors
@@ -814,5 +870,8 @@ class FilterModule:
     def filters(self):
         return {
             "preflight_errors": preflight_errors,
+            "preflight_live_network": preflight_live_network,
+            "preflight_site_inputs": preflight_site_inputs,
+            "role_input_cidrs": role_input_cidrs,
             "preflight_warnings": preflight_warnings,
         }

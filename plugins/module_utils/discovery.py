@@ -143,6 +143,15 @@ def describe_peerings(ec2, vpc_id):
             info = pcx.get("RequesterVpcInfo" if side == "requester" else "AccepterVpcInfo", {})
             if info.get("VpcId") == vpc_id:
                 found[pcx["VpcPeeringConnectionId"]] = pcx
+    if found:
+        # Tags on a peering are per account; the describe call shows one side's (the emulator the requester's).
+        own = {pcx_id: [] for pcx_id in found}
+        for tag in paginate("peering tags", ec2, "describe_tags", "Tags",
+                            Filters=[{"Name": "resource-id", "Values": sorted(found)}]):
+            if tag.get("ResourceId") in own:
+                own[tag["ResourceId"]].append({"Key": tag["Key"], "Value": tag.get("Value", "")})
+        for pcx_id, pcx in found.items():
+            pcx["Tags"] = sorted(own[pcx_id], key=lambda t: t["Key"])
     return sorted(found.values(), key=lambda pcx: pcx["VpcPeeringConnectionId"])
 
 

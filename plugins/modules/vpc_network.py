@@ -167,6 +167,9 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan im
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan import plan_network_teardown
 
 MAX_ROUNDS = 6
+# What the module returns of the site state: the parts it changes (merged into site_state by the role).
+NETWORK_KEYS = ("vpc", "vpc_candidates", "subnets", "route_tables", "network_acls", "security_groups", "vpc_endpoints",
+                "internet_gateways", "nat_gateways", "flow_logs")
 RETRY = AWSRetry.jittered_backoff(retries=10)
 
 
@@ -370,7 +373,8 @@ def main():
     except DiscoveryError as e:
         module.fail_json_aws(e.exception, msg=e.args[0])
     changes = first if module.check_mode else done
-    result = dict(changed=bool(changes), changes=changes, state=state, layout=plan["layout"])
+    network = {key: state[key] for key in NETWORK_KEYS if key in state}
+    result = dict(changed=bool(changes), changes=changes, state=network, layout=plan["layout"])
     if module._diff:
         result["diff"] = {"before": {c["resource"]: c.get("before") for c in changes},
                           "after": {c["resource"]: c.get("after", c["action"]) for c in changes}}

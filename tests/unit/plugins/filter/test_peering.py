@@ -42,66 +42,14 @@ def test_external_id_explicit_wins_and_default_is_stable_per_peering():
         peering.peering_external_id({}, "prod")
 
 
-def test_peer_routes_one_per_table_and_cidr():
-    routes = peering.peer_routes(["rtb-1", "rtb-2"], ["10.1.0.0/24", "10.1.1.0/24"], "pcx-9")
-    assert len(routes) == 4
-    assert {(r["route_table_id"], r["destination_cidr_block"]) for r in routes} == {
-        ("rtb-1", "10.1.0.0/24"), ("rtb-2", "10.1.0.0/24"), ("rtb-1", "10.1.1.0/24"), ("rtb-2", "10.1.1.0/24")}
-    assert all(r["vpc_peering_connection_id"] == "pcx-9" and r["state"] == "present" for r in routes)
-
-
-@pytest.mark.parametrize("cidrs, pcx, needle", [
-    (["0.0.0.0/0"], "pcx-1", "blanket"),
-    (["10.1.0.1/24"], "pcx-1", "10.1.0.1/24"),
-    (["10.1.0.0/24"], "igw-1", "igw-1"),
-])
-def test_peer_routes_refuses_bad_input(cidrs, pcx, needle):
-    with pytest.raises(AnsibleFilterError, match=needle):
-        peering.peer_routes(["rtb-1"], cidrs, pcx)
-
-
-def test_routes_via_only_selects_routes_through_given_peerings():
-    tables = [{"id": "rtb-1", "routes": [
-        {"destination_cidr_block": "10.0.0.0/16", "gateway_id": "local"},
-        {"destination_cidr_block": "10.1.0.0/24", "vpc_peering_connection_id": "pcx-ours"},
-        {"destination_cidr_block": "10.9.0.0/24", "vpc_peering_connection_id": "pcx-theirs"},
-        {"destination_cidr_block": "172.16.0.0/16", "network_interface_id": "eni-1"},
-    ]}]
-    assert peering.routes_via(tables, ["pcx-ours"]) == [{
-        "route_table_id": "rtb-1", "destination_cidr_block": "10.1.0.0/24",
-        "vpc_peering_connection_id": "pcx-ours", "state": "absent"}]
-    assert peering.routes_via(tables, []) == []
-
-
-def test_peerings_by_name_matches_vpc_pairs_among_many():
-    hostvars = {
-        "hub": {"vpc_result": {"vpc_id": "vpc-hub", "private_route_table_ids": ["rtb-h"]}},
-        "a": {"vpc_result": {"vpc_id": "vpc-a"}},
-        "b": {"vpc_result": {"vpc_id": "vpc-b"}},
-    }
-    peerings = [{"name": "hub-a", "requester": "hub", "accepter": "a"}, {"name": "hub-b", "requester": "hub", "accepter": "b"}]
-    conns = [
-        {"vpc_peering_connection_id": "pcx-b", "status": {"code": "active"},
-         "requester_vpc_info": {"vpc_id": "vpc-hub"}, "accepter_vpc_info": {"vpc_id": "vpc-b"}},
-        {"vpc_peering_connection_id": "pcx-a", "status": {"code": "pending-acceptance"},
-         "requester_vpc_info": {"vpc_id": "vpc-hub"}, "accepter_vpc_info": {"vpc_id": "vpc-a"}},
-    ]
-    found = peering.peerings_by_name(conns, peerings, hostvars, "hub", "requester")
-    assert found == {
-        "hub-a": {"peering_id": "pcx-a", "status": "pending-acceptance", "route_table_ids": ["rtb-h"]},
-        "hub-b": {"peering_id": "pcx-b", "status": "active", "route_table_ids": ["rtb-h"]},
-    }
-    assert peering.peerings_by_name(conns, peerings, hostvars, "hub", "accepter") == {}
-
-
 def test_peering_outputs_contract_keys_from_first_peering():
     peerings = [{"name": "p1", "requester": "r", "accepter": "a"}, {"name": "p2", "requester": "r", "accepter": "b"}]
-    sides = {
-        "r": {"requester": {"p1": {"peering_id": "pcx-1", "status": "active", "route_table_ids": ["rtb-r"]},
-                            "p2": {"peering_id": "pcx-2", "status": "active", "route_table_ids": ["rtb-r"]}}, "accepter": {}},
-        "a": {"requester": {}, "accepter": {"p1": {"peering_id": "pcx-1", "status": "active", "route_table_ids": ["rtb-a"]}}},
+    connections = {
+        "r": {"p1": {"peering_id": "pcx-1", "status": "active", "side": "requester", "route_table_ids": ["rtb-r"]},
+              "p2": {"peering_id": "pcx-2", "status": "active", "side": "requester", "route_table_ids": ["rtb-r"]}},
+        "a": {"p1": {"peering_id": "pcx-1", "status": "active", "side": "accepter", "route_table_ids": ["rtb-a"]}},
     }
-    out = peering.peering_outputs(peerings, sides)
+    out = peering.peering_outputs(peerings, connections)
     assert out["peering_connection_id"] == "pcx-1"
     assert out["peering_connection_status"] == "active"
     assert out["requester_route_table_ids"] == ["rtb-r"]
