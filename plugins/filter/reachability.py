@@ -16,6 +16,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
 from ansible_collections.netsec.aws_peering.plugins.module_utils import audit_report
 from ansible_collections.netsec.aws_peering.plugins.module_utils import reachability as evaluator
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
+from ansible_collections.netsec.aws_peering.plugins.filter.plans import site_network
 
 
 def _call(name, function, *args):
@@ -41,10 +43,44 @@ def audit_report_html(sites, intent, result, settings=None):
     return _call("audit_report_html", audit_report.report_html, sites, intent or {}, result or {}, settings or {})
 
 
+def reachability_intent(hosts, hostvars, peerings, client_ports=None):
+    """The intent to prove, from the inventory: the peerings, and per site the collection's own private
+    subnets and peering security group (never someone else's subnets in an adopted VPC)."""
+    sites = {}
+    for host in hosts:
+        try:
+            state = hostvars[host]["site_state"]
+        except (KeyError, TypeError):
+            continue
+        network = site_network(state)
+        names = site_names(state.get("network_name"), state.get("environment_suffix"))
+        groups = [g["GroupId"] for g in state.get("security_groups", []) if g.get("GroupName") == names["peering_security_group"]]
+        sites[host] = {"private_subnet_ids": network.get("private_subnet_ids", []), "workload_security_group_ids": groups}
+    wanted = [{key: p[key] for key in ("name", "requester", "accepter", "ports", "direction", "dns_resolution") if key in p}
+              for p in (peerings or []) if p.get("requester") in sites and p.get("accepter") in sites]
+    intent = {"peerings": wanted, "sites": sites}
+    if client_ports:
+        intent["client_ports"] = [int(port) for port in client_ports]
+    return intent
+
+
+def reachability_sites(hosts, hostvars):
+    """{site: site_state} of the given hosts (those that described themselves)."""
+    out = {}
+    for host in hosts:
+        try:
+            out[host] = hostvars[host]["site_state"]
+        except (KeyError, TypeError):
+            continue
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
             "reachability": reachability,
             "audit_controls": audit_controls,
             "audit_report_html": audit_report_html,
+            "reachability_intent": reachability_intent,
+            "reachability_sites": reachability_sites,
         }
