@@ -15,8 +15,9 @@ sandbox"). None of them makes the emulator more lenient.
    own side, and an inter-region side only from its own region.
 4. The default rule (32767) of a network ACL cannot be deleted or replaced.
 
-It can also record every authorized action (`--record-actions FILE`, JSON lines of principal,
-account, action), which the tests compare with the shipped least-privilege policies.
+It can also record every authorized call (`--record-actions FILE`, JSON lines of principal,
+account, action), which the tests compare with the shipped least-privilege policies and read to
+count the mutating calls of a run.
 
 Usage: emulator.py [-H 127.0.0.1] [-p PORT] [--record-actions FILE]
 """
@@ -140,19 +141,18 @@ def _keep_default_nacl_rule(original):
 
 
 class ActionRecorder:
-    """Appends each authorized (principal, account, action) once to a JSON-lines file."""
+    """Appends every authorized call (principal, account, action) to a JSON-lines file, in order.
+
+    Every call, not only the first of each kind: a test reads the lines a run added to prove, for
+    example, that a run with nothing to do made no mutating call.
+    """
 
     def __init__(self, path):
         self.path = path
-        self.seen = set()
         self.lock = threading.Lock()
 
     def __call__(self, principal, account, action):
-        key = (principal, account, action)
         with self.lock:
-            if key in self.seen:
-                return
-            self.seen.add(key)
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"principal": principal, "account": account, "action": action}) + "\n")
 

@@ -13,7 +13,8 @@
 #   sandbox.sh env     print the environment a run against the sandbox needs
 # Environment: SANDBOX_PORT (default 5000), SANDBOX_DIR (pid, log, credentials and the record
 # of every authorized action, default ./sandbox), SANDBOX_INVENTORY (default
-# inventories/sandbox), VENV (default ./.venv).
+# inventories/sandbox), SANDBOX_SEED (a command run before enforcement, with SANDBOX_URL set:
+# what the accounts already hold), VENV (default ./.venv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 port=${SANDBOX_PORT:-5000}
@@ -51,6 +52,14 @@ bootstrap() {
     tail -30 "$dir/bootstrap-$port.log" >&2
     return 1
   }
+  # What the accounts already hold before the collection ever runs (SANDBOX_SEED, e.g. a brownfield
+  # workload VPC), built by the accounts' own administrators while the emulator still trusts them.
+  if [ -n "${SANDBOX_SEED:-}" ]; then
+    (cd "$here" && env -u AWS_SHARED_CREDENTIALS_FILE SANDBOX_URL="$url" PATH="$venv/bin:$PATH" bash -c "$SANDBOX_SEED") || {
+      echo "sandbox: SANDBOX_SEED failed: $SANDBOX_SEED" >&2
+      return 1
+    }
+  fi
   "$venv/bin/python" "$here/scripts/sandbox_principal.py" enforce --url "$url" --credentials "$credentials"
 }
 
