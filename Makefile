@@ -18,7 +18,7 @@ SANDBOX_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
 	-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 	$$(SANDBOX_PORT=$(SANDBOX_PORT) scripts/sandbox.sh env) PATH=$(abspath $(BIN)):$$PATH
 
-.PHONY: help install run destroy sandbox-start sandbox-stop test lint sanity unit molecule build clean
+.PHONY: help install run destroy sandbox-start sandbox-stop test lint sanity unit molecule build bench clean
 
 help:
 	@echo "make run           install, start the emulated two-account sandbox, run site.yml, print outputs"
@@ -26,6 +26,7 @@ help:
 	@echo "make destroy       tear down everything site.yml built in the sandbox"
 	@echo "make sandbox-stop  stop the emulator"
 	@echo "make build         build the collection tarball"
+	@echo "make bench         converge, no-op and --check costs as ratios to 60 stock module runs (quiet machine)"
 
 install: $(STAMP) $(COLL_LINK)
 
@@ -72,6 +73,9 @@ molecule: install
 
 build: install
 	$(BIN)/ansible-galaxy collection build --force --output-path .build
+
+bench: install
+	$(PY) scripts/bench.py
 
 clean:
 	rm -rf .build .collections .pytest_cache

@@ -9,7 +9,7 @@ sandbox"). None of them makes the emulator more lenient.
 1. AssumeRole trust policies are evaluated for roles of every account, not only the caller's
    own (moto skips the check across accounts), with AWS's principal semantics: a role ARN
    matches the sessions of that role, an account ID or `:root` ARN matches that account.
-   The ExternalId condition is evaluated as moto already does.
+   A request without an ExternalId never meets a condition on it (moto lets a missing value pass).
 2. DeleteRouteTable of a VPC's main route table fails with DependencyViolation, as in AWS.
 3. ModifyVpcPeeringConnectionOptions needs an active peering, each account may change only its
    own side, and an inter-region side only from its own region.
@@ -96,6 +96,8 @@ def _check_role_trust_relationship(self, role_arn):
     role = _role_in_its_own_account(self, role_arn)
     trust = access_control.IAMPolicy(role.assume_role_policy_document)
     incoming = access_control.format_incoming_conditional_values(self._data)
+    # A request without an ExternalId must not meet a condition on it (moto lets a missing value pass; AWS does not).
+    incoming.setdefault("sts:ExternalId", "\x00no-external-id")
     result = trust.is_action_permitted(self._action, role_arn, self._access_key.arn, incoming)
     return result == access_control.PermissionResult.PERMITTED
 

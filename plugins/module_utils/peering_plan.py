@@ -295,8 +295,12 @@ def plan_teardown(state, spec, peers):
     """Routes through our (or dead) peerings in our private route tables; then our peerings; then the acceptance role."""
     changes = []
     own = private_network(state)
+    name = site_names(spec["network_name"], spec["environment_suffix"])["acceptance_role"]
+    role = name if ((state or {}).get("iam_roles") or {}).get(name) else None
     if own is None:
-        return {"errors": [], "changes": [], "routes": [], "peerings": [], "role": None}
+        # The VPC is gone (or was never made): nothing routes any more, but a role may still trust the requester.
+        return {"errors": [], "changes": [change(f"iam-role {name}", "delete")] if role else [], "routes": [], "peerings": [],
+                "role": role}
     ours = set()
     for peering in spec["peerings"]:
         peer_network = private_network(((peers or {}).get(peering["peer"]) or {}).get("state"))
@@ -327,8 +331,6 @@ def plan_teardown(state, spec, peers):
         if is_requester and pcx.get("Status", {}).get("Code") in LIVE:
             peerings.append(pcx_id)
             changes.append(change(f"peering {pcx_id}", "delete", id=pcx_id))
-    name = site_names(spec["network_name"], spec["environment_suffix"])["acceptance_role"]
-    role = name if (state.get("iam_roles") or {}).get(name) else None
     if role:
         changes.append(change(f"iam-role {name}", "delete"))
     return {"errors": [], "changes": changes, "routes": routes, "peerings": peerings, "role": role}

@@ -82,8 +82,16 @@ def _render(node, values):
 
 
 def render_policy(document, values):
-    """The policy with every placeholder filled in (list values repeat the string per value)."""
-    return _render(document, values)
+    """The policy with every placeholder filled in (list values repeat the string per value).
+
+    A statement whose Resource (or Action) renders to nothing, such as assuming the peers' roles in
+    an account without peers elsewhere, grants nothing and is left out: IAM refuses an empty one.
+    """
+    rendered = _render(document, values)
+    if isinstance(rendered, dict) and isinstance(rendered.get("Statement"), list):
+        rendered["Statement"] = [statement for statement in rendered["Statement"]
+                                 if statement.get("Resource", "*") != [] and statement.get("Action", "*") != []]
+    return rendered
 
 
 def _as_list(value):

@@ -212,18 +212,20 @@ class Executor:
             self.module.fail_json_aws(e, msg=f"Cannot {what}")
 
     def apply(self, changes):
-        kinds = {c["resource"].split(" ", 1)[0] for c in changes}
+        """Carry out what this round can; return the changes actually made (the rest waits for the next round)."""
+        planned = changes
         if any(c["resource"].startswith("vpc ") and c["action"] != "delete" for c in changes):
             # The rest of the layout hangs off the VPC: settle it first.
             changes = [c for c in changes if c["resource"].startswith("vpc ")]
         # Deletions come last and in the planned order: associations move first, the VPC goes last.
         changes = [c for c in changes if c["action"] != "delete"] + [c for c in changes if c["action"] == "delete"]
+        made = []
         for item in changes:
             kind = item["resource"].split(" ", 1)[0]
             handler = getattr(self, f"{item['action']}_{kind.replace('-', '_')}", None)
-            if handler is not None:
-                handler(item)
-        return kinds
+            if handler is not None and handler(item) is not False:
+                made.append(id(item))
+        return [item for item in planned if id(item) in made]
 
     def vpc_id(self):
         return self.layout["vpc_id"]
@@ -272,6 +274,9 @@ class Executor:
         elif field == "network_acl" and item.get("id") and item.get("association_id") and str(item.get("after", "")).startswith("acl-"):
             self.call(f"give {item['id']} the ACL {item['after']}", self.ec2.replace_network_acl_association,
                       AssociationId=item["association_id"], NetworkAclId=item["after"])
+        else:
+            return False  # waits for an ID made in this round
+        return True
 
     def create_route_table(self, item):
         name = item["spec"]["tags"]["Name"]
@@ -281,6 +286,8 @@ class Executor:
     def update_route_table(self, item):
         if item.get("field") == "tags" and item.get("id"):
             self.tag(item["id"], item["after"])
+            return True
+        return False
 
     # ---------------------------------------------------------------- network ACLs
     def create_network_acl(self, item):
@@ -364,8 +371,7 @@ def main():
                 module.fail_json(msg="Nothing was changed in this round: " + "; ".join(plan["errors"]), changes=done)
             if not plan["changes"] or module.check_mode:
                 break
-            Executor(module, ec2, plan["layout"], state).apply(plan["changes"])
-            done.extend(plan["changes"])
+            done.extend(Executor(module, ec2, plan["layout"], state).apply(plan["changes"]))
             state = describe(ec2, params, zones)
             plan = planner(state, spec)
         else:

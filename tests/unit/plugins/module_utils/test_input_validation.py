@@ -97,9 +97,14 @@ def _merge(real, extra):
 
 
 def proposed_specs():
+    """The real specs with the proposed additions merged into every entry point that declares the option."""
     specs = copy.deepcopy(REAL_SPECS)
     for role, options in PROPOSED_SPEC_ADDITIONS.items():
-        specs[role]["main"]["options"] = _merge(specs[role]["main"]["options"], options)
+        for entry in specs.get(role, {}).values():
+            declared = entry.get("options") or {}
+            for name, addition in options.items():
+                if name in declared:
+                    declared[name] = _merge(declared[name], addition)
     return specs
 
 
