@@ -34,6 +34,16 @@ IMPLICIT = {
     "iam:PassRole": "AWS checks it when a role ARN is handed to a service (Config recorder, flow log delivery); moto does not",
     "logs:CreateLogDelivery": "AWS checks it for CreateFlowLogs to S3; moto does not",
     "logs:DeleteLogDelivery": "AWS checks it for DeleteFlowLogs of an S3 flow log; moto does not",
+    # Tag on create: AWS authorizes the tags of a create call separately; moto only records the create.
+    "ec2:CreateTags": "CreateVpc/Subnet/RouteTable/NetworkAcl/SecurityGroup/VpcEndpoint/FlowLogs/VpcPeeringConnection with TagSpecifications",
+    "s3:TagResource": "CreateBucket with tags",
+    "kms:TagResource": "CreateKey with Tags",
+    "iam:TagRole": "CreateRole with Tags (acceptance, Config and flow-log delivery roles)",
+    "config:TagResource": "PutConfigRule with Tags",
+    "cloudwatch:TagResource": "PutMetricAlarm with Tags",
+    "events:TagResource": "PutRule with Tags",
+    "sns:TagResource": "CreateTopic with Tags",
+    "logs:TagResource": "CreateLogGroup with tags",
 }
 
 # Actions the emulator asks for that AWS needs no permission for.

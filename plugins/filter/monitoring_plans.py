@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the netsec.aws_peering collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for planning the monitoring on the controller: the three set planners and two builders.
+"""Filters for planning the monitoring on the controller: the stage's plans, three set planners and two builders.
 
-Thin wrappers of ``plugins/module_utils/log_metric_filters.py``, ``cloudwatch_alarms.py`` and
-``event_rules.py``, the very functions the modules ``log_metric_filters``, ``cloudwatch_alarms``
-and ``event_rules`` decide with; the documentation of each filter lives in
-``plugins/filter/<filter name>.yml``.
+Thin wrappers of ``plugins/module_utils/monitoring_plan.py`` (the stage: ``monitoring_plan``,
+``monitoring_teardown_plan``, ``monitoring_result``) and of ``log_metric_filters.py``,
+``cloudwatch_alarms.py`` and ``event_rules.py``, the very functions the modules
+``log_metric_filters``, ``cloudwatch_alarms`` and ``event_rules`` decide with; the documentation
+of each filter lives in ``plugins/filter/<filter name>.yml``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ansible_collections.netsec.aws_peering.plugins.filter.network import native
 from ansible_collections.netsec.aws_peering.plugins.module_utils import cloudwatch_alarms
 from ansible_collections.netsec.aws_peering.plugins.module_utils import event_rules
 from ansible_collections.netsec.aws_peering.plugins.module_utils import log_metric_filters
+from ansible_collections.netsec.aws_peering.plugins.module_utils import monitoring_plan as stage
 
 
 def _call(name, function, *args):
@@ -54,6 +56,28 @@ def change_alert_rules(names, vpc_id, route_table_ids, nacl_ids, security_group_
                  names, vpc_id, route_table_ids, nacl_ids, security_group_ids, topic_arn, network)
 
 
+def _stage(name, function, state, spec, *more):
+    if not isinstance(native(state), dict) or not isinstance(native(spec), dict):
+        raise AnsibleFilterError(f"{name}: expects the site state and the monitoring spec (dicts), got "
+                                 f"{type(state).__name__}, {type(spec).__name__}")
+    return _call(name, function, state, spec, *more)
+
+
+def monitoring_plan(state, spec, kms_keys=None):
+    """The monitoring stage's plan (errors, changes, steps, args, result) for one site; kms_keys: kms_keys' answer after a run."""
+    return _stage("monitoring_plan", stage.plan_monitoring, state, spec, kms_keys)
+
+
+def monitoring_teardown_plan(state, spec):
+    """What removing the site's monitoring takes (only what carries the ownership tags)."""
+    return _stage("monitoring_teardown_plan", stage.plan_monitoring_teardown, state, spec)
+
+
+def monitoring_result(state, spec):
+    """The site's monitoring as it is now (names of what exists), for the ``info`` entry point."""
+    return _stage("monitoring_result", stage.monitoring_result, state, spec)
+
+
 class FilterModule:
     """Monitoring planners and builders."""
 
@@ -64,4 +88,7 @@ class FilterModule:
             "plan_rules": plan_rules,
             "metric_filter_specs": metric_filter_specs,
             "change_alert_rules": change_alert_rules,
+            "monitoring_plan": monitoring_plan,
+            "monitoring_teardown_plan": monitoring_teardown_plan,
+            "monitoring_result": monitoring_result,
         }

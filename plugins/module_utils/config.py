@@ -14,13 +14,22 @@ tested directly:
 * config rules: input-parameter conversion (AWS wants a JSON object whose values
   are all strings), rule validation, the normalised rule view, and a
   DescribeConfigRules lister that copes with the emulator returning an empty
-  list where AWS raises NoSuchConfigRuleException.
+  list where AWS raises NoSuchConfigRuleException;
+* the planners of the two modules, ``plan_recorder`` and ``plan_rules``: they compare the
+  described state (``site_info``'s ``state.config``) with the module's options and return the
+  changes. The modules carry out exactly these; the compliance stage plans with the same
+  functions on the controller (``plugins/module_utils/observability_plan.py``).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import call
 
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 # SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
@@ -590,3 +599,406 @@ def list_config_rules(client):
             break
         kwargs["NextToken"] = token
     return rules
+
+
+# ---------------------------------------------------------------------------
+# The planners: described state -> changes (no AWS call)
+# ---------------------------------------------------------------------------
+
+RECORDER_OPTION_DEFAULTS = {
+    "state": "present",
+    "role_arn": None,
+    "recording_group": None,
+    "reuse_existing": True,
+    "delivery_channel": None,
+    "recording": True,
+    "start_reused": False,
+    "required_resource_types": None,
+}
+
+
+def _change(resource, action, field, before, after, **extra):
+    out = {"resource": resource, "action": action, "field": field, "before": copy.deepcopy(before), "after": copy.deepcopy(after)}
+    out.update(extra)
+    return out
+
+
+def recorder_desired(options):
+    """The config_recorder module's options, checked and normalised (ConfigValidationError naming the option)."""
+    params = dict(RECORDER_OPTION_DEFAULTS)
+    params.update({key: value for key, value in (options or {}).items() if value is not None})
+    name = params.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > RECORDER_NAME_MAX:
+        raise ConfigValidationError("name: %r must be 1-%d characters and not blank" % (name, RECORDER_NAME_MAX))
+    if params["state"] not in ("present", "absent"):
+        raise ConfigValidationError("state: %r is not one of present, absent" % (params["state"],))
+    role_arn = params["role_arn"]
+    if role_arn is not None and not ROLE_ARN_RE.match(role_arn):
+        raise ConfigValidationError("role_arn: %r is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)" % role_arn)
+    required = sorted(set(params["required_resource_types"] or []))
+    bad = [t for t in required if not RESOURCE_TYPE_RE.match(str(t))]
+    if bad:
+        raise ConfigValidationError("required_resource_types: invalid resource type(s) %s; expected e.g. AWS::EC2::VPC" % bad)
+    return {
+        "name": name,
+        "state": params["state"],
+        "role_arn": role_arn,
+        "recording_group": desired_recording_group(params["recording_group"]),
+        "reuse_existing": bool(params["reuse_existing"]),
+        "channel": validate_delivery_channel(params["delivery_channel"], name),
+        "recording": bool(params["recording"]),
+        "start_reused": bool(params["start_reused"]),
+        "required_resource_types": required,
+    }
+
+
+def customer_recorders(current):
+    """The account-and-region's customer managed recorders (service-linked ones are never ours)."""
+    return [r for r in (current or {}).get("recorders") or [] if not is_service_linked_recorder(r)]
+
+
+def is_recording(current, name):
+    return any(s.get("name") == name and s.get("recording") for s in (current or {}).get("recorder_status") or [])
+
+
+def unrecorded_types(recorder, required):
+    """The types of ``required`` a described recorder does not record (its recording group and strategy)."""
+    group = recorder.get("recordingGroup") or {}
+    strategy = (group.get("recordingStrategy") or {}).get("useOnly")
+    excluded = set((group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or [])
+    if strategy == "EXCLUSION_BY_RESOURCE_TYPES" or (group.get("allSupported") and strategy != "INCLUSION_BY_RESOURCE_TYPES"):
+        return sorted(set(required) & excluded)
+    return sorted(set(required) - set(group.get("resourceTypes") or []))
+
+
+def _recorder_resource(name):
+    return "config_recorder %s" % name
+
+
+def _channel_resource(name):
+    return "config_delivery_channel %s" % name
+
+
+def plan_recorder(current, options):
+    """The configuration recorder, delivery channel and recording state of one account and region.
+
+    current: ``{"recorders", "recorder_status", "delivery_channels"}`` as DescribeConfigurationRecorders,
+    DescribeConfigurationRecorderStatus and DescribeDeliveryChannels answer (``site_info``'s
+    ``state.config``). options: the config_recorder module's options.
+
+    Returns ``{"changes", "reused", "channel_reused", "notes", "recorder", "delivery_channel",
+    "recording"}`` (the last three normalised, as they will be). AWS allows one recorder and one
+    channel per account and region: one of another name is reused untouched (reuse_existing),
+    and must record ``required_resource_types`` (all supported types, or these); a stopped reused
+    recorder is started only with start_reused. absent: our recorder is stopped and deleted and
+    our channel deleted; a reused recorder whose only channel is ours is stopped first (AWS
+    refuses to delete the channel of a recording recorder), never deleted.
+    Raises ConfigValidationError for bad options and refusals.
+    """
+    desired = recorder_desired(options)
+    if desired["state"] == "absent":
+        return _plan_recorder_absent(current, desired)
+    name = desired["name"]
+    recorders = customer_recorders(current)
+    ours = next((r for r in recorders if r.get("name") == name), None)
+    other = next((r for r in recorders if r.get("name") != name), None)
+    changes, notes = [], []
+    reused = False
+    if ours is not None:
+        before = normalise_recorder(ours)
+        after = {"name": name, "role_arn": desired["role_arn"] or before["role_arn"],
+                 "recording_group": copy.deepcopy(desired["recording_group"])}
+        if after != before:
+            request = {"name": name, "roleARN": after["role_arn"], "recordingGroup": recording_group_to_boto(desired["recording_group"])}
+            if ours.get("recordingMode"):
+                request["recordingMode"] = ours["recordingMode"]
+            changes.append(_change(_recorder_resource(name), "update", "recorder", before, after, request=request))
+    elif other is not None:
+        if not desired["reuse_existing"]:
+            raise ConfigValidationError(
+                "a configuration recorder named %r already exists (AWS allows one per account and region) and reuse_existing "
+                "is false; reuse it, or manage it under its own name" % other["name"])
+        reused = True
+        after = normalise_recorder(other)
+        missing = unrecorded_types(other, desired["required_resource_types"])
+        if missing:
+            raise ConfigValidationError(
+                "the configuration recorder %r (not ours: reused, AWS allows one per account and region) does not record %s, "
+                "which the rules evaluate; have its owner record all supported resource types or add these, or drop the "
+                "rules that need them" % (other["name"], ", ".join(missing)))
+    else:
+        if not desired["role_arn"]:
+            raise ConfigValidationError("role_arn is required to create the configuration recorder %r (none exists)" % name)
+        after = {"name": name, "role_arn": desired["role_arn"], "recording_group": copy.deepcopy(desired["recording_group"])}
+        request = {"name": name, "roleARN": desired["role_arn"], "recordingGroup": recording_group_to_boto(desired["recording_group"])}
+        changes.append(_change(_recorder_resource(name), "create", "recorder", None, after, request=request))
+    recorder_name = after["name"]
+
+    channel_changes, channel_after, channel_reused = _plan_channel(current, desired)
+    changes.extend(channel_changes)
+
+    recording = is_recording(current, recorder_name)
+    if desired["recording"] and channel_after is None:
+        raise ConfigValidationError("recording is true but no delivery channel exists and delivery_channel is not set; AWS refuses to "
+                                    "start the recorder %r without one" % recorder_name)
+    want = desired["recording"]
+    if reused and not desired["start_reused"]:
+        # Someone else's recorder: its recording state is its owner's, reported, never changed.
+        if want and not recording:
+            notes.append("the configuration recorder %r is not ours (reused) and is stopped: the rules evaluate nothing until its owner "
+                         "starts it (start_reused lets this collection start it)" % recorder_name)
+    elif want != recording:
+        changes.append(_change(_recorder_resource(recorder_name), "update", "recording", recording, want))
+        recording = want
+    return {"changes": changes, "reused": reused, "channel_reused": channel_reused, "notes": notes,
+            "recorder": after, "delivery_channel": channel_after, "recording": recording}
+
+
+def _plan_channel(current, desired):
+    """(changes, channel after, reused) for the delivery channel."""
+    wanted = desired["channel"]
+    channels = (current or {}).get("delivery_channels") or []
+    channel_name = wanted["name"] if wanted else desired["name"]
+    ours = next((c for c in channels if c.get("name") == channel_name), None)
+    other = next((c for c in channels if c.get("name") != channel_name), None)
+    if wanted is None:
+        return [], normalise_delivery_channel(ours or other), bool(other and not ours)
+    if ours is not None:
+        before = normalise_delivery_channel(ours)
+        after = dict(wanted)
+        if after["delivery_frequency"] is None:
+            after["delivery_frequency"] = before["delivery_frequency"]
+        if after == before:
+            return [], after, False
+        return [_change(_channel_resource(channel_name), "update", "delivery_channel", before, after,
+                        request=delivery_channel_to_boto(after))], after, False
+    if other is not None:
+        if not desired["reuse_existing"]:
+            raise ConfigValidationError(
+                "a delivery channel named %r already exists (AWS allows one per account and region) and reuse_existing is false; "
+                "reuse it, or manage it under its own name" % other["name"])
+        return [], normalise_delivery_channel(other), True
+    after = dict(wanted)
+    return [_change(_channel_resource(channel_name), "create", "delivery_channel", None, after,
+                    request=delivery_channel_to_boto(after))], after, False
+
+
+def _plan_recorder_absent(current, desired):
+    name = desired["name"]
+    recorders = customer_recorders(current)
+    ours = next((r for r in recorders if r.get("name") == name), None)
+    other = next((r for r in recorders if r.get("name") != name), None)
+    channel_name = desired["channel"]["name"] if desired["channel"] else name
+    channels = (current or {}).get("delivery_channels") or []
+    our_channel = next((c for c in channels if c.get("name") == channel_name), None)
+    other_channel = next((c for c in channels if c.get("name") != channel_name), None)
+    changes, notes = [], []
+    if ours is not None:
+        if is_recording(current, name):
+            changes.append(_change(_recorder_resource(name), "update", "recording", True, False))
+        changes.append(_change(_recorder_resource(name), "delete", "recorder", normalise_recorder(ours), None))
+    recording = False
+    if other is not None:
+        recording = is_recording(current, other["name"])
+        if our_channel is not None and recording:
+            # AWS refuses to delete the channel of a recording recorder; without its only channel it could not record anyway.
+            changes.append(_change(_recorder_resource(other["name"]), "update", "recording", True, False,
+                                   reason="its only delivery channel, %s, is ours and goes" % channel_name))
+            notes.append("the configuration recorder %r is not ours (reused): it is stopped, not deleted, because its only delivery "
+                         "channel %r is ours and is deleted; its owner needs a channel before starting it again"
+                         % (other["name"], channel_name))
+            recording = False
+    if our_channel is not None:
+        changes.append(_change(_channel_resource(channel_name), "delete", "delivery_channel", normalise_delivery_channel(our_channel), None))
+    return {"changes": changes, "reused": False, "channel_reused": False, "notes": notes,
+            "recorder": normalise_recorder(other), "delivery_channel": normalise_delivery_channel(other_channel), "recording": recording}
+
+
+def project_recording(current, changes):
+    """The described recorders, status and channels once ``changes`` (of plan_recorder) are made."""
+    out = copy.deepcopy(current or {})
+    out.setdefault("recorders", [])
+    out.setdefault("recorder_status", [])
+    out.setdefault("delivery_channels", [])
+    for item in changes:
+        name = item["resource"].split(" ", 1)[1]
+        if item["field"] == "recorder":
+            out["recorders"] = [r for r in out["recorders"] if r.get("name") != name]
+            if item["action"] != "delete":
+                out["recorders"].append(copy.deepcopy(item["request"]))
+                if not any(s.get("name") == name for s in out["recorder_status"]):
+                    out["recorder_status"].append({"name": name, "recording": False})
+            else:
+                out["recorder_status"] = [s for s in out["recorder_status"] if s.get("name") != name]
+        elif item["field"] == "delivery_channel":
+            out["delivery_channels"] = [c for c in out["delivery_channels"] if c.get("name") != name]
+            if item["action"] != "delete":
+                out["delivery_channels"].append(copy.deepcopy(item["request"]))
+        elif item["field"] == "recording":
+            for status in out["recorder_status"]:
+                if status.get("name") == name:
+                    status["recording"] = item["after"]
+    return out
+
+
+RULES_OPTION_DEFAULTS = {
+    "state": "present",
+    "purge": False,
+    "purge_prefix": None,
+    "purge_suffix": None,
+    "tags": None,
+    "purge_tags": True,
+    "owner_tags": None,
+}
+
+
+def rules_desired(options):
+    """The config_rules module's options, checked: (settings, validated rules). ConfigValidationError names the option."""
+    params = dict(RULES_OPTION_DEFAULTS)
+    params.update({key: value for key, value in (options or {}).items() if value is not None})
+    if params["state"] not in ("present", "absent"):
+        raise ConfigValidationError("state: %r is not one of present, absent" % (params["state"],))
+    if params["purge"] and not (params["purge_prefix"] or params["purge_suffix"]):
+        raise ConfigValidationError("purge=true needs a non-empty purge_prefix or purge_suffix (got %r, %r)"
+                                    % (params["purge_prefix"], params["purge_suffix"]))
+    common = validate_tags(params["tags"], "tags")
+    owner = validate_tags(params["owner_tags"], "owner_tags") or {}
+    rules = [validate_rule(rule, params["state"], common) for rule in params.get("rules") or []]
+    seen = set()
+    for rule in rules:
+        if rule["name"] in seen:
+            raise ConfigValidationError("rules: rule name %r is listed more than once" % rule["name"])
+        seen.add(rule["name"])
+    settings = {key: params[key] for key in ("state", "purge", "purge_prefix", "purge_suffix", "purge_tags")}
+    settings["owner_tags"] = owner
+    return settings, rules
+
+
+def rule_tags(reply):
+    """The tags of a described rule as a dict, None when they were not read."""
+    if reply.get("Tags") is None:
+        return None
+    return {tag["Key"]: tag.get("Value", "") for tag in reply["Tags"]}
+
+
+def rule_view(rule, tags=None):
+    """A normalised rule as the plan and the module's result show it."""
+    if rule is None:
+        return None
+    view = {key: copy.deepcopy(rule.get(key)) for key in ("name", "arn", "owner", "source_identifier")}
+    view.update(input_parameters=copy.deepcopy(rule.get("input_parameters") or {}), description=rule.get("description") or "",
+                scope=copy.deepcopy(rule.get("scope") or {}), maximum_execution_frequency=rule.get("maximum_execution_frequency"))
+    if rule.get("source_details"):
+        view["source_details"] = copy.deepcopy(rule["source_details"])
+    if tags is not None:
+        view["tags"] = dict(tags)
+    return view
+
+
+def _rule_resource(name):
+    return "config_rule %s" % name
+
+
+def _carries(tags, owner_tags):
+    return all((tags or {}).get(key) == value for key, value in owner_tags.items())
+
+
+def plan_rules(current, options):
+    """The changes that converge the rules of ``options`` (the config_rules module's options).
+
+    current: DescribeConfigRules entries with ``Tags`` (ListTagsForResource, ``[{Key, Value}]``), as
+    ``site_info`` returns the site's rules in ``state.config.rules``; others are ignored.
+    A creation is field ``rule`` with the whole rule (and its tags) as ``after``; an update is one
+    change per differing field (the compared fields of COMPARED_RULE_FIELDS, and ``tags``), each
+    with ``rule``: the whole rule after the run, what PutConfigRule sends; a deletion is field
+    ``rule`` with ``after`` None. With owner_tags, a listed rule that exists without them is
+    refused, and purge deletes only rules carrying them; service-linked rules are refused.
+    """
+    settings, rules = rules_desired(options)
+    described = {reply["ConfigRuleName"]: reply for reply in current or [] if reply.get("ConfigRuleName")}
+    owner = settings["owner_tags"]
+    changes = []
+    listed = set()
+    for desired in rules:
+        name = desired["name"]
+        listed.add(name)
+        reply = described.get(name)
+        existing = normalise_rule_reply(reply) if reply else None
+        tags = rule_tags(reply) if reply else None
+        if existing and existing.get("created_by"):
+            raise ConfigValidationError("rules[name=%r]: the rule exists and is service-linked (created by %s); it cannot be managed here"
+                                        % (name, existing["created_by"]))
+        if existing and owner and not _carries(tags, owner):
+            raise ConfigValidationError("rules[name=%r]: the rule exists but does not carry the tags %s; refusing to %s it"
+                                        % (name, owner, "delete" if settings["state"] == "absent" else "change"))
+        if settings["state"] == "absent":
+            if existing:
+                changes.append(_change(_rule_resource(name), "delete", "rule", rule_view(existing, tags), None))
+            continue
+        after = merge_rule(desired, existing)
+        after["arn"] = existing.get("arn") if existing else None
+        after_tags = tags
+        if desired["tags"] is not None:
+            to_set, to_unset = compare_aws_tags(tags or {}, desired["tags"], purge_tags=settings["purge_tags"])
+            after_tags = {key: value for key, value in (tags or {}).items() if key not in to_unset}
+            after_tags.update(to_set)
+        whole = rule_view(after, after_tags)
+        if existing is None:
+            changes.append(_change(_rule_resource(name), "create", "rule", None, whole, rule=whole))
+            continue
+        for field in COMPARED_RULE_FIELDS:
+            if after.get(field) != existing.get(field):
+                changes.append(_change(_rule_resource(name), "update", field, existing.get(field), after.get(field), rule=whole))
+        if after_tags != tags and desired["tags"] is not None:
+            changes.append(_change(_rule_resource(name), "update", "tags", tags, after_tags, rule=whole))
+    if settings["purge"]:
+        for name in sorted(described):
+            if name in listed:
+                continue
+            if settings["purge_prefix"] and not name.startswith(settings["purge_prefix"]):
+                continue
+            if settings["purge_suffix"] and not name.endswith(settings["purge_suffix"]):
+                continue
+            reply = described[name]
+            tags = rule_tags(reply)
+            if reply.get("CreatedBy") or (owner and not _carries(tags, owner)):
+                continue  # service-linked, or someone else's: never purged
+            changes.append(_change(_rule_resource(name), "delete", "rule", rule_view(normalise_rule_reply(reply), tags), None))
+    return changes
+
+
+def rules_needing_put(changes):
+    """name -> the whole rule to PutConfigRule, for rules created or changed in a compared field."""
+    out = {}
+    for item in changes:
+        if item["action"] == "create" or (item["action"] == "update" and item["field"] != "tags"):
+            out[item["resource"].split(" ", 1)[1]] = item["rule"]
+    return out
+
+
+def project_rules(current, changes):
+    """The described rules once ``changes`` are made (a created rule has no ARN)."""
+    by_name = {reply["ConfigRuleName"]: copy.deepcopy(reply) for reply in current or []}
+    whole = {}
+    for item in changes:
+        name = item["resource"].split(" ", 1)[1]
+        if item["action"] == "delete":
+            by_name.pop(name, None)
+        else:
+            whole[name] = item["rule"]
+    for name, rule in whole.items():
+        reply = rule_to_boto(name, rule)
+        reply["ConfigRuleArn"] = rule.get("arn")
+        if rule.get("tags") is not None:
+            reply["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(rule["tags"].items())]
+        by_name[name] = reply
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def describe_recording(client):
+    """The recorders, their status and the delivery channels, as ``site_info`` describes them (``state.config``)."""
+    return {
+        "recorders": call("Config recorders", client.describe_configuration_recorders).get("ConfigurationRecorders", []),
+        "recorder_status": call("Config recorder status", client.describe_configuration_recorder_status).get("ConfigurationRecordersStatus", []),
+        "delivery_channels": call("Config delivery channels", client.describe_delivery_channels).get("DeliveryChannels", []),
+    }

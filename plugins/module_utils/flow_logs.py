@@ -8,15 +8,29 @@
 Pure functions (validation, interval mapping, normalisation, comparison) are kept
 free of AWS calls so that they can be unit tested directly; the few AWS helpers
 take a client wrapped with AWSRetry (``module.client(..., retry_decorator=...)``).
+
+``plan_flow_log(flow_logs, options)`` is the decision of ``vpc_flow_log``: it compares the
+flow logs AWS describes (``DescribeFlowLogs`` entries, as ``site_info`` returns them in
+``state.flow_logs``) with the module's options and returns the changes, each
+``{"resource", "action", "field", "before", "after"}`` plus the flow log ID it concerns. The
+module carries out exactly these changes; the flow logs stage plans with the same function on
+the controller (``plugins/module_utils/observability_plan.py``).
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import hashlib
+import json
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 
 # Prefix of the resource id -> ResourceType of CreateFlowLogs.
 RESOURCE_TYPES = {
@@ -343,6 +357,243 @@ def immutable_differences(existing, desired):
         if existing.get("DeliverLogsPermissionArn") != desired["deliver_logs_permission_arn"]:
             diffs.append("deliver_logs_permission_arn")
     return diffs
+
+
+# ---------------------------------------------------------------------------
+# The planner: options -> desired flow log, described flow logs -> changes
+# ---------------------------------------------------------------------------
+
+OPTION_DEFAULTS = {
+    "state": "present",
+    "resource_type": None,
+    "traffic_type": "ALL",
+    "log_destination_type": "s3",
+    "log_destination": None,
+    "log_group_name": None,
+    "deliver_logs_permission_arn": None,
+    "max_aggregation_interval": None,
+    "capture_interval": None,
+    "log_format": None,
+    "destination_options": None,
+    "tags": None,
+    "purge_tags": True,
+    "require_owner_tag": False,
+}
+
+
+def flow_log_desired(options):
+    """The module's options (or the same keys from a planner), checked and completed.
+
+    Returns the desired flow log: resource_id, resource_type, destination (see
+    validate_destination), traffic_type, max_aggregation_interval, note and mapped (the interval
+    mapping), log_format, destination_options (+ _given), tags (str values, or None: not
+    managed), purge_tags, require_owner_tag, state. Raises FlowLogError naming the option.
+    """
+    params = dict(OPTION_DEFAULTS)
+    params.update({key: value for key, value in (options or {}).items() if value is not None})
+    state = params["state"]
+    if state not in ("present", "absent"):
+        raise FlowLogError("state '%s' is not one of present, absent" % state)
+    if params["traffic_type"] not in ("ALL", "ACCEPT", "REJECT"):
+        raise FlowLogError("traffic_type '%s' is not one of ALL, ACCEPT, REJECT" % params["traffic_type"])
+    if params["log_destination_type"] not in ("s3", "cloud-watch-logs"):
+        raise FlowLogError("log_destination_type '%s' is not one of s3, cloud-watch-logs" % params["log_destination_type"])
+    resource_type = resolve_resource_type(params.get("resource_id"), params["resource_type"])
+    # The role is irrelevant for deletion: only the destination identifies the flow log.
+    destination = validate_destination(params, require_role=(state == "present"))
+    desired = {
+        "state": state,
+        "resource_id": params["resource_id"],
+        "resource_type": resource_type,
+        "destination": destination,
+        "log_destination_type": destination["type"],
+        "traffic_type": params["traffic_type"],
+        "deliver_logs_permission_arn": destination["role_arn"],
+        "note": None,
+        "mapped": False,
+        "tags": None if params["tags"] is None else {str(k): "" if v is None else str(v) for k, v in params["tags"].items()},
+        "purge_tags": bool(params["purge_tags"]),
+        "require_owner_tag": bool(params["require_owner_tag"]),
+    }
+    if state == "absent":
+        return desired
+    interval, note, mapped = resolve_aggregation_interval(params["max_aggregation_interval"], params["capture_interval"])
+    desired.update(max_aggregation_interval=interval, note=note, mapped=mapped, log_format=normalize_log_format(params["log_format"]))
+    options = params["destination_options"]
+    if destination["type"] != "s3":
+        if options is not None:
+            raise FlowLogError("destination_options %s are only valid with log_destination_type=s3" % (options,))
+        desired.update(destination_options=None, destination_options_given=False)
+    else:
+        merged = dict(DEFAULT_DESTINATION_OPTIONS)
+        merged.update({k: v for k, v in (options or {}).items() if v is not None})
+        desired.update(destination_options=merged, destination_options_given=options is not None)
+    return desired
+
+
+def flow_log_request(desired, tags):
+    """The CreateFlowLogs parameters of the desired flow log, without the client token."""
+    dest = desired["destination"]
+    params = {
+        "ResourceIds": [desired["resource_id"]],
+        "ResourceType": desired["resource_type"],
+        "TrafficType": desired["traffic_type"],
+        "LogDestinationType": dest["type"],
+        "MaxAggregationInterval": desired["max_aggregation_interval"],
+        "LogFormat": desired["log_format"],
+    }
+    if dest["log_destination"] is not None:
+        params["LogDestination"] = dest["log_destination"]
+    if dest["log_group_name"] is not None:
+        params["LogGroupName"] = dest["log_group_name"]
+    if dest["role_arn"] is not None:
+        params["DeliverLogsPermissionArn"] = dest["role_arn"]
+    if desired["destination_options_given"]:
+        params["DestinationOptions"] = destination_options_to_boto3(desired["destination_options"])
+    if tags:
+        params["TagSpecifications"] = [{"ResourceType": "vpc-flow-log",
+                                        "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}]
+    return params
+
+
+def client_token(request, attempt=""):
+    """A CreateFlowLogs ClientToken that is the same on every run for the same flow log.
+
+    Derived from the request (resource, destination and settings, not the tags), so that a run
+    killed after AWS accepted the request and retried by the next run cannot create a second flow
+    log. ``attempt`` (the ID AWS answered with) gives a new token when AWS answers a reused token
+    with a flow log that has been deleted since (the module then creates it again).
+    """
+    identity = {key: value for key, value in request.items() if key != "TagSpecifications"}
+    text = json.dumps(identity, sort_keys=True) + "/" + attempt
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _tags_of(flow_log):
+    return boto3_tag_list_to_ansible_dict(flow_log.get("Tags") or [])
+
+
+def is_owned(flow_log):
+    return _tags_of(flow_log).get(OWNER_TAG) == OWNER
+
+
+def _resource(flow_log):
+    return "flow_log %s" % flow_log["FlowLogId"]
+
+
+def _change(resource, action, field, before, after, **extra):
+    out = {"resource": resource, "action": action, "field": field, "before": copy.deepcopy(before), "after": copy.deepcopy(after)}
+    out.update(extra)
+    return out
+
+
+def flow_log_view(flow_log):
+    """What the plan shows of a flow log (the settings the module compares, and the tags)."""
+    return {
+        "FlowLogId": flow_log.get("FlowLogId"),
+        "ResourceId": flow_log.get("ResourceId"),
+        "TrafficType": flow_log.get("TrafficType"),
+        "LogDestinationType": flow_log.get("LogDestinationType"),
+        "LogDestination": flow_log.get("LogDestination") or flow_log.get("LogGroupName"),
+        "MaxAggregationInterval": flow_log.get("MaxAggregationInterval"),
+        "LogFormat": flow_log.get("LogFormat"),
+        "Tags": _tags_of(flow_log),
+    }
+
+
+def matching_flow_logs(flow_logs, desired):
+    """The described flow logs of the desired resource that publish to the desired destination."""
+    return [fl for fl in flow_logs or [] if fl.get("ResourceId") == desired["resource_id"]
+            and destination_key(fl) == desired["destination"]["key"]]
+
+
+def _refuse_foreign(matching, desired, what):
+    if not desired["require_owner_tag"]:
+        return
+    foreign = [fl["FlowLogId"] for fl in matching if not is_owned(fl)]
+    if foreign:
+        raise FlowLogError(
+            "flow log(s) %s of %s publish to %s but do not carry the tag %s=%s; refusing to %s them "
+            "(delete them or tag them to let the collection manage them)"
+            % (", ".join(foreign), desired["resource_id"], desired["destination"]["key"][1], OWNER_TAG, OWNER, what))
+
+
+def final_tags(current, desired):
+    """The tags a kept (or replacing) flow log ends with: current ones when tags are not managed."""
+    if desired["tags"] is None:
+        return dict(current)
+    to_set, to_unset = compare_aws_tags(current, desired["tags"], purge_tags=desired["purge_tags"])
+    out = {k: v for k, v in current.items() if k not in to_unset}
+    out.update({k: str(v) for k, v in to_set.items()})
+    return out
+
+
+def plan_flow_log(flow_logs, options):
+    """The changes that make the flow log of ``options`` (the module's options) true.
+
+    flow_logs: DescribeFlowLogs entries (others than the resource's are ignored).
+    present: one flow log of the resource to the destination is kept when its immutable
+    settings match (others to the same destination are deleted) and its tags are corrected;
+    otherwise all are deleted and the flow log is created (a replacement: AWS cannot modify one).
+    absent: every flow log of the resource to the destination is deleted.
+    With require_owner_tag, a flow log to the destination without ``ManagedBy`` refuses the plan.
+    Each change carries ``id`` (the flow log concerned, None for a creation); a creation carries
+    ``request`` (CreateFlowLogs without the token) and ``replaces`` (the settings that differed).
+    """
+    desired = flow_log_desired(options)
+    matching = matching_flow_logs(flow_logs, desired)
+    if desired["state"] == "absent":
+        _refuse_foreign(matching, desired, "delete")
+        return [_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"]) for fl in matching]
+    _refuse_foreign(matching, desired, "replace or delete")
+    keep, differences = None, []
+    for fl in matching:
+        diffs = immutable_differences(fl, desired)
+        if not diffs:
+            keep = fl
+            break
+        differences = differences or diffs
+    changes = []
+    if keep is not None:
+        for fl in matching:
+            if fl is not keep:
+                changes.append(_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], duplicate=True))
+        current = _tags_of(keep)
+        after = final_tags(current, desired)
+        if after != current:
+            changes.append(_change(_resource(keep), "update", "tags", current, after, id=keep["FlowLogId"]))
+        return changes
+    tags = final_tags(_tags_of(matching[0]), desired) if matching else dict(desired["tags"] or {})
+    for fl in matching:
+        changes.append(_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], replaced=differences))
+    request = flow_log_request(desired, tags)
+    after = {"FlowLogId": None, "ResourceId": desired["resource_id"], "TrafficType": desired["traffic_type"],
+             "LogDestinationType": desired["log_destination_type"],
+             "LogDestination": desired["destination"]["log_destination"] or desired["destination"]["log_group_name"],
+             "MaxAggregationInterval": desired["max_aggregation_interval"], "LogFormat": desired["log_format"], "Tags": tags}
+    name = tags.get("Name") or "of %s" % desired["resource_id"]
+    changes.append(_change("flow_log %s" % name, "create", "flow_log", flow_log_view(matching[0]) if matching else None, after,
+                           id=None, request=request, replaces=differences))
+    return changes
+
+
+def project_flow_logs(flow_logs, changes):
+    """The described flow logs once ``changes`` are made (a created one has FlowLogId None)."""
+    out = copy.deepcopy(list(flow_logs or []))
+    for item in changes:
+        if item["action"] == "delete":
+            out = [fl for fl in out if fl.get("FlowLogId") != item["id"]]
+        elif item["action"] == "update":
+            for fl in out:
+                if fl.get("FlowLogId") == item["id"]:
+                    fl["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(item["after"].items())]
+        else:
+            request = item["request"]
+            created = {key: value for key, value in request.items() if key not in ("ResourceIds", "ResourceType", "TagSpecifications")}
+            created.update(FlowLogId=None, ResourceId=request["ResourceIds"][0], FlowLogStatus="ACTIVE",
+                           Tags=[{"Key": k, "Value": v} for k, v in sorted(item["after"]["Tags"].items())])
+            out.append(created)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -303,3 +303,19 @@ def check_limit(after, max_entries, managed_rule_range):
                 f" {counts[way] - kept} inside it) would exceed max_entries {max_entries}; nothing was changed"
             )
     return counts
+
+
+def entry_line(entry):
+    """One readable line per canonical entry (``ingress 110 allow tcp 10.1.0.0/23 443-443``), for plans and diffs."""
+    parts = [
+        direction(entry["egress"]),
+        str(entry["rule_number"]),
+        entry["rule_action"],
+        entry["protocol"],
+        entry.get("cidr_block") or entry.get("ipv6_cidr_block", ""),
+    ]
+    if "port_from" in entry:
+        parts.append(f"{entry['port_from']}-{entry['port_to']}")
+    if "icmp_type" in entry:
+        parts.append(f"type={entry['icmp_type']} code={entry['icmp_code']}")
+    return " ".join(parts)

@@ -25,6 +25,13 @@ description:
     ignored, so a second run reports no change. When our own recorder is updated, an existing
     C(recordingMode) is carried over unchanged.
   - Service-linked configuration recorders (created by other AWS services) are ignored.
+  - A reused recorder must record the resource types of O(required_resource_types) (all supported types,
+    or at least these); otherwise the module fails naming the missing types before any change. Its
+    recording state is its owner's, a stopped reused recorder is reported (RV(notes)) and started only
+    with O(start_reused=true).
+  - The decisions come from C(plan_recorder) of the collection's C(config) module utilities, the function
+    the compliance stage also runs on the controller (from C(netsec.aws_peering.site_info)'s
+    C(state.config)) to decide whether this module must run at all.
   - Input is validated before anything is written.
 author:
   - netsec aws_peering maintainers (@netsec)
@@ -123,16 +130,32 @@ options:
     description:
       - Whether the recorder should be recording (C(StartConfigurationRecorder) or
         C(StopConfigurationRecorder) as needed, compared with
-        C(DescribeConfigurationRecorderStatus)). Applies to a reused recorder as well.
+        C(DescribeConfigurationRecorderStatus)). Applies to a reused recorder only with O(start_reused=true).
     type: bool
     default: true
+  start_reused:
+    description:
+      - Apply O(recording) to a reused recorder too (start someone else's stopped recorder). With V(false)
+        a stopped reused recorder is left stopped and reported in RV(notes).
+    type: bool
+    default: false
+  required_resource_types:
+    description:
+      - Resource types the recorder in use must record (those the rules evaluate, for example
+        V(AWS::EC2::SecurityGroup)). A reused recorder that records neither all supported types nor these
+        fails the module before any change, naming the missing ones. Our own recorder records what
+        O(recording_group) says.
+    type: list
+    elements: str
+    default: []
 notes:
   - Check mode is supported; nothing is written and the would-be result is returned.
   - Diff mode is supported.
   - AWS refuses C(PutDeliveryChannel) without a recorder and C(StartConfigurationRecorder) without a
     channel; the module orders the calls accordingly (recorder, channel, start).
-  - With O(state=absent), a delivery channel of ours is kept (with a warning) while a reused
-    recorder is still recording, because AWS refuses to delete the last channel then.
+  - With O(state=absent), when the recorder is reused but the delivery channel is ours, the reused recorder is
+    stopped (never deleted) and our channel deleted, because AWS refuses to delete the channel of a recording
+    recorder and a channel must not outlive its bucket; RV(notes) says so.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -246,13 +269,31 @@ delivery_channel_reused:
   returned: always
   type: bool
   sample: false
+changes:
+  description:
+    - The changes made (in check mode, that would be made), each with C(resource)
+      (C(config_recorder <name>) or C(config_delivery_channel <name>)), C(action), C(field)
+      (C(recorder), C(delivery_channel) or C(recording)), C(before) and C(after).
+  returned: always
+  type: list
+  elements: dict
+notes:
+  description: What the module left alone on purpose, for example a stopped reused recorder.
+  returned: always
+  type: list
+  elements: str
+config:
+  description:
+    - The recorders, their status and the delivery channels after the run (in check mode, as they would be),
+      in the shape of C(netsec.aws_peering.site_info)'s C(state.config) (C(recorders), C(recorder_status),
+      C(delivery_channels)).
+  returned: always
+  type: dict
 diff:
   description: Before and after state (recorder, delivery_channel, recording), when diff mode is on.
   returned: when diff mode is on
   type: dict
 """
-
-import copy
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -264,19 +305,19 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.config import (
-    FREQUENCIES,
-    RECORDER_NAME_MAX,
-    ROLE_ARN_RE,
-    ConfigValidationError,
-    delivery_channel_to_boto,
-    desired_recording_group,
-    is_service_linked_recorder,
-    normalise_delivery_channel,
-    normalise_recorder,
-    recording_group_to_boto,
-    validate_delivery_channel,
-)
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import customer_recorders
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import describe_recording
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import is_recording
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_delivery_channel
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_recorder
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import plan_recorder
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import project_recording
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import recorder_desired
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+
+RETRY = AWSRetry.jittered_backoff(retries=10)
 
 
 def argument_spec():
@@ -305,265 +346,93 @@ def argument_spec():
             ),
         ),
         recording=dict(type="bool", default=True),
+        start_reused=dict(type="bool", default=False),
+        required_resource_types=dict(type="list", elements="str", default=[]),
     )
 
 
-def validate(module):
-    """Validate all input; return (recording_group, channel) in normalised form."""
-    params = module.params
-    name = params["name"]
-    if not name or not name.strip() or len(name) > RECORDER_NAME_MAX:
-        module.fail_json(msg="name: %r must be 1-%d characters and not blank" % (name, RECORDER_NAME_MAX))
-    role_arn = params.get("role_arn")
-    if role_arn is not None and not ROLE_ARN_RE.match(role_arn):
-        module.fail_json(msg="role_arn: %r is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)" % role_arn)
+def read(module, client):
     try:
-        group = desired_recording_group(params.get("recording_group"))
-        channel = validate_delivery_channel(params.get("delivery_channel"), name)
-    except ConfigValidationError as e:
-        module.fail_json(msg=str(e))
-    return group, channel
+        return describe_recording(client)
+    except DiscoveryError as e:
+        module.fail_json_aws(e.exception, msg="Could not describe %s" % e.what)
 
 
-class ConfigRecorderManager:
-    def __init__(self, module):
-        self.module = module
-        self.client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.name = module.params["name"]
+def in_use(state, plan, desired):
+    """The recorder, channel and recording state in use in ``state`` (ours, or the reused ones)."""
+    recorders = customer_recorders(state)
+    name = (plan["recorder"] or {}).get("name") or desired["name"]
+    recorder = next((r for r in recorders if r.get("name") == name), None)
+    channels = state.get("delivery_channels") or []
+    channel_name = (plan["delivery_channel"] or {}).get("name")
+    channel = next((c for c in channels if c.get("name") == channel_name), None)
+    if desired["state"] == "absent":
+        # Ours while it exists, else the one that stays.
+        recorder = next((r for r in recorders if r.get("name") == desired["name"]), None) or next(iter(recorders), None)
+        channel_name = (desired["channel"] or {}).get("name") or desired["name"]
+        channel = next((c for c in channels if c.get("name") == channel_name), None) or next(iter(channels), None)
+    return {"recorder": normalise_recorder(recorder), "delivery_channel": normalise_delivery_channel(channel),
+            "recording": is_recording(state, recorder["name"]) if recorder else False}
 
-    # -- reads ---------------------------------------------------------------
-    def describe(self):
+
+class Executor:
+    """Makes the planned changes in the order AWS requires (recorder, channel, start; stop, delete recorder, delete channel)."""
+
+    def __init__(self, module, client):
+        self.module, self.client = module, client
+        self.done = []
+
+    def call(self, what, operation, **params):
         try:
-            recorders = self.client.describe_configuration_recorders(aws_retry=True).get("ConfigurationRecorders", [])
-            channels = self.client.describe_delivery_channels(aws_retry=True).get("DeliveryChannels", [])
+            RETRY(getattr(self.client, operation))(**params)
         except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not describe AWS Config recorders and delivery channels")
-        recorders = [r for r in recorders if not is_service_linked_recorder(r)]
-        return recorders, channels
+            self.module.fail_json_aws(e, msg="Could not %s" % what, changes=self.done)
 
-    def recording_status(self, recorder_name):
-        try:
-            statuses = self.client.describe_configuration_recorder_status(
-                aws_retry=True, ConfigurationRecorderNames=[recorder_name]
-            ).get("ConfigurationRecordersStatus", [])
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not read the status of configuration recorder %r" % recorder_name)
-        return bool(statuses and statuses[0].get("recording"))
-
-    # -- writes --------------------------------------------------------------
-    def call(self, what, method, **kwargs):
-        self.changed = True
-        if self.module.check_mode:
-            return
-        try:
-            getattr(self.client, method)(aws_retry=True, **kwargs)
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not %s" % what)
-
-    # -- state ---------------------------------------------------------------
-    def present(self, desired_group, desired_channel):
-        params = self.module.params
-        recorders, channels = self.describe()
-
-        ours = next((r for r in recorders if r.get("name") == self.name), None)
-        other = next((r for r in recorders if r.get("name") != self.name), None)
-        reused = False
-        before_recorder = normalise_recorder(ours or other)
-        before_recording = self.recording_status((ours or other)["name"]) if (ours or other) else False
-
-        # Recorder --------------------------------------------------------
-        recorder_request = None
-        if ours:
-            current = normalise_recorder(ours)
-            after_recorder = {
-                "name": self.name,
-                "role_arn": params.get("role_arn") or current["role_arn"],
-                "recording_group": copy.deepcopy(desired_group),
-            }
-            # An exclusion list (set outside this module) shows up in current
-            # only, so it makes the two differ and is replaced.
-            if after_recorder != current:
-                recorder_request = {
-                    "name": self.name,
-                    "roleARN": after_recorder["role_arn"],
-                    "recordingGroup": recording_group_to_boto(desired_group),
-                }
-                if ours.get("recordingMode"):
-                    recorder_request["recordingMode"] = ours["recordingMode"]
-        elif other:
-            if not params["reuse_existing"]:
-                self.module.fail_json(
-                    msg="A configuration recorder named %r already exists in %s (AWS allows one per account and "
-                    "region) and reuse_existing=false; set reuse_existing=true to adopt it or name=%r to manage it"
-                    % (other["name"], self.module.region, other["name"]),
-                    existing_recorder=normalise_recorder(other),
-                )
-            reused = True
-            after_recorder = normalise_recorder(other)
-        else:
-            if not params.get("role_arn"):
-                self.module.fail_json(
-                    msg="role_arn is required to create configuration recorder %r (none exists in %s)"
-                    % (self.name, self.module.region)
-                )
-            after_recorder = {"name": self.name, "role_arn": params["role_arn"], "recording_group": desired_group}
-            recorder_request = {
-                "name": self.name,
-                "roleARN": params["role_arn"],
-                "recordingGroup": recording_group_to_boto(desired_group),
-            }
-        recorder_name = after_recorder["name"]
-
-        # Delivery channel ------------------------------------------------
-        channel_name = desired_channel["name"] if desired_channel else self.name
-        our_channel = next((c for c in channels if c.get("name") == channel_name), None)
-        other_channel = next((c for c in channels if c.get("name") != channel_name), None)
-        before_channel = normalise_delivery_channel(our_channel or other_channel)
-        channel_reused = False
-        channel_request = None
-        if desired_channel is None:
-            after_channel = before_channel
-            channel_reused = bool(other_channel and not our_channel)
-        elif our_channel:
-            after_channel = dict(desired_channel)
-            if after_channel["delivery_frequency"] is None:
-                after_channel["delivery_frequency"] = before_channel["delivery_frequency"]
-            if after_channel != before_channel:
-                channel_request = delivery_channel_to_boto(after_channel)
-        elif other_channel:
-            if not params["reuse_existing"]:
-                self.module.fail_json(
-                    msg="A delivery channel named %r already exists in %s (AWS allows one per account and region) "
-                    "and reuse_existing=false; set reuse_existing=true to adopt it or delivery_channel.name=%r to "
-                    "manage it" % (other_channel["name"], self.module.region, other_channel["name"]),
-                    existing_delivery_channel=before_channel,
-                )
-            channel_reused = True
-            after_channel = before_channel
-        else:
-            after_channel = dict(desired_channel)
-            channel_request = delivery_channel_to_boto(after_channel)
-
-        desired_recording = params["recording"]
-        if desired_recording and after_channel is None:
-            self.module.fail_json(
-                msg="recording=true but no delivery channel exists in %s and delivery_channel is not set; AWS "
-                "refuses to start recorder %r without one" % (self.module.region, recorder_name)
-            )
-
-        # Writes, in the order AWS requires -------------------------------
-        if recorder_request:
-            self.call(
-                "put configuration recorder %r" % recorder_name,
-                "put_configuration_recorder",
-                ConfigurationRecorder=recorder_request,
-            )
-        if channel_request:
-            self.call(
-                "put delivery channel %r" % channel_request["name"],
-                "put_delivery_channel",
-                DeliveryChannel=channel_request,
-            )
-        if desired_recording and not before_recording:
-            self.call(
-                "start configuration recorder %r" % recorder_name,
-                "start_configuration_recorder",
-                ConfigurationRecorderName=recorder_name,
-            )
-        elif not desired_recording and before_recording:
-            self.call(
-                "stop configuration recorder %r" % recorder_name,
-                "stop_configuration_recorder",
-                ConfigurationRecorderName=recorder_name,
-            )
-
-        if not self.module.check_mode and self.changed:
-            recorders, channels = self.describe()
-            live = next((r for r in recorders if r.get("name") == recorder_name), None)
-            after_recorder = normalise_recorder(live)
-            live_channel = next((c for c in channels if c.get("name") == after_channel["name"]), None) if after_channel else None
-            after_channel = normalise_delivery_channel(live_channel)
-            after_recording = self.recording_status(recorder_name)
-        else:
-            after_recording = desired_recording
-
-        before = {"recorder": before_recorder, "delivery_channel": before_channel, "recording": before_recording}
-        after = {"recorder": after_recorder, "delivery_channel": after_channel, "recording": after_recording}
-        return dict(
-            changed=self.changed,
-            recorder=after_recorder,
-            delivery_channel=after_channel,
-            recording=after_recording,
-            reused=reused,
-            delivery_channel_reused=channel_reused,
-        ), before, after
-
-    def absent(self, desired_channel):
-        recorders, channels = self.describe()
-        ours = next((r for r in recorders if r.get("name") == self.name), None)
-        other = next((r for r in recorders if r.get("name") != self.name), None)
-        channel_name = desired_channel["name"] if desired_channel else self.name
-        our_channel = next((c for c in channels if c.get("name") == channel_name), None)
-        other_channel = next((c for c in channels if c.get("name") != channel_name), None)
-
-        recorder_before = ours or other
-        before_recording = self.recording_status(recorder_before["name"]) if recorder_before else False
-        before = {
-            "recorder": normalise_recorder(recorder_before),
-            "delivery_channel": normalise_delivery_channel(our_channel or other_channel),
-            "recording": before_recording,
-        }
-
-        after_recorder = normalise_recorder(other)
-        after_recording = self.recording_status(other["name"]) if other else False
-        if ours:
-            if before_recording:
-                self.call(
-                    "stop configuration recorder %r" % self.name,
-                    "stop_configuration_recorder",
-                    ConfigurationRecorderName=self.name,
-                )
-            self.call(
-                "delete configuration recorder %r" % self.name,
-                "delete_configuration_recorder",
-                ConfigurationRecorderName=self.name,
-            )
-        after_channel = normalise_delivery_channel(other_channel)
-        if our_channel:
-            if other and after_recording:
-                self.module.warn(
-                    "Delivery channel %r was kept: the reused configuration recorder %r is recording and AWS "
-                    "refuses to delete the last delivery channel of a recording recorder" % (channel_name, other["name"])
-                )
-                after_channel = normalise_delivery_channel(our_channel)
+    def run(self, changes):
+        for item in changes:
+            name = item["resource"].split(" ", 1)[1]
+            if item["field"] == "recorder" and item["action"] == "delete":
+                self.call("delete configuration recorder %r" % name, "delete_configuration_recorder", ConfigurationRecorderName=name)
+            elif item["field"] == "recorder":
+                self.call("put configuration recorder %r" % name, "put_configuration_recorder", ConfigurationRecorder=item["request"])
+            elif item["field"] == "delivery_channel" and item["action"] == "delete":
+                self.call("delete delivery channel %r" % name, "delete_delivery_channel", DeliveryChannelName=name)
+            elif item["field"] == "delivery_channel":
+                self.call("put delivery channel %r" % name, "put_delivery_channel", DeliveryChannel=item["request"])
+            elif item["after"]:
+                self.call("start configuration recorder %r" % name, "start_configuration_recorder", ConfigurationRecorderName=name)
             else:
-                self.call(
-                    "delete delivery channel %r" % channel_name,
-                    "delete_delivery_channel",
-                    DeliveryChannelName=channel_name,
-                )
-        after = {"recorder": after_recorder, "delivery_channel": after_channel, "recording": after_recording}
-        return dict(
-            changed=self.changed,
-            recorder=after_recorder,
-            delivery_channel=after_channel,
-            recording=after_recording,
-            reused=False,
-            delivery_channel_reused=False,
-        ), before, after
+                self.call("stop configuration recorder %r" % name, "stop_configuration_recorder", ConfigurationRecorderName=name)
+            self.done.append(item)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    desired_group, desired_channel = validate(module)
-    manager = ConfigRecorderManager(module)
-    if module.params["state"] == "present":
-        result, before, after = manager.present(desired_group, desired_channel)
+    spec = argument_spec()
+    module = AnsibleAWSModule(argument_spec=spec, supports_check_mode=True)
+    params = {name: module.params[name] for name in spec}
+    try:
+        desired = recorder_desired(params)
+    except ConfigValidationError as e:
+        module.fail_json(msg=str(e))
+    client = module.client("config")
+    current = read(module, client)
+    try:
+        plan = plan_recorder(current, params)
+    except ConfigValidationError as e:
+        module.fail_json(msg=str(e), changes=[])
+    changes = plan["changes"]
+    if changes and not module.check_mode:
+        Executor(module, client).run(changes)
+        after = read(module, client)
     else:
-        result, before, after = manager.absent(desired_channel)
+        after = project_recording(current, changes)
+    for note in plan["notes"]:
+        module.warn(note)
+    now = in_use(after, plan, desired)
+    result = dict(changed=bool(changes), changes=changes, notes=plan["notes"], config=after, reused=plan["reused"],
+                  delivery_channel_reused=plan["channel_reused"], **now)
     if module._diff:
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = {"before": in_use(current, plan, desired), "after": now}
     module.exit_json(**result)
 
 

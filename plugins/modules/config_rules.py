@@ -29,6 +29,11 @@ description:
   - Tags are managed with C(PutConfigRule), C(ListTagsForResource), C(TagResource) and
     C(UntagResource), which the emulator supports for config rules. If an endpoint does not
     implement tagging, the module warns and leaves tags alone.
+  - Ownership, with O(owner_tags) a listed rule that exists without those tags is refused (nothing is
+    changed) and O(purge) deletes only rules carrying them.
+  - The decisions come from C(plan_rules) of the collection's C(config) module utilities, the function the
+    compliance stage also runs on the controller (from C(netsec.aws_peering.site_info)'s C(state.config.rules))
+    to decide whether this module must run at all.
 author:
   - netsec aws_peering maintainers (@netsec)
 options:
@@ -149,8 +154,18 @@ options:
     default: false
   purge_prefix:
     description:
-      - Name prefix that limits O(purge). Required (and not empty) when O(purge=true).
+      - Name prefix that limits O(purge). O(purge=true) needs it or O(purge_suffix).
     type: str
+  purge_suffix:
+    description:
+      - Name suffix that limits O(purge) (with O(purge_prefix), both must match), for example V(-core-prod).
+    type: str
+  owner_tags:
+    description:
+      - Tags that mark a rule as managed here, for example C(ManagedBy=netsec.aws_peering) and C(Network=core).
+      - A listed rule that exists without all of them is refused, the module fails naming it before any change;
+        O(purge) deletes only rules that carry them.
+    type: dict
 notes:
   - The module-level O(tags) apply to every listed rule, and O(rules[].tags) are merged over them;
     O(purge_tags) applies to the merged result.
@@ -242,13 +257,25 @@ rules:
       type: str
       choices: [created, updated, deleted, unchanged]
       sample: created
+changes:
+  description:
+    - The changes made (in check mode, that would be made), each with C(resource) (C(config_rule <name>)),
+      C(action), C(field) (C(rule), C(tags) or the compared field that differs), C(before) and C(after).
+  returned: always
+  type: list
+  elements: dict
+config_rules:
+  description:
+    - The listed and purged rules that exist after the run (in check mode, as they would), in the shape of
+      C(DescribeConfigRules) with their C(Tags), as C(netsec.aws_peering.site_info)'s C(state.config.rules).
+  returned: always
+  type: list
+  elements: dict
 diff:
   description: Before and after view of every listed or purged rule, keyed by name (null when absent).
   returned: when diff mode is on
   type: dict
 """
-
-import copy
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -260,23 +287,22 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.config import (
-    FREQUENCIES,
-    MESSAGE_TYPES,
-    TAGGING_UNSUPPORTED_CODES,
-    ConfigValidationError,
-    list_config_rules,
-    merge_rule,
-    normalise_rule_reply,
-    rule_to_boto,
-    rules_differ,
-    validate_rule,
-    validate_tags,
-)
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import MESSAGE_TYPES
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import TAGGING_UNSUPPORTED_CODES
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import list_config_rules
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_rule_reply
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import plan_rules
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import project_rules
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rule_tags
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rule_to_boto
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rule_view
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_desired
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_needing_put
+
+ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def argument_spec():
@@ -316,67 +342,61 @@ def argument_spec():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         purge=dict(type="bool", default=False),
         purge_prefix=dict(type="str"),
+        purge_suffix=dict(type="str"),
+        owner_tags=dict(type="dict"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
 
 
-def public_view(rule, tags=None):
-    """Result entry for a normalised rule (drops internal keys)."""
-    if rule is None:
-        return None
-    view = {
-        "name": rule["name"],
-        "arn": rule.get("arn"),
-        "owner": rule.get("owner"),
-        "source_identifier": rule.get("source_identifier"),
-        "input_parameters": copy.deepcopy(rule.get("input_parameters") or {}),
-        "description": rule.get("description") or "",
-        "scope": copy.deepcopy(rule.get("scope") or {}),
-        "maximum_execution_frequency": rule.get("maximum_execution_frequency"),
-    }
-    if rule.get("source_details"):
-        view["source_details"] = copy.deepcopy(rule["source_details"])
-    if tags is not None:
-        view["tags"] = dict(tags)
-    return view
-
-
 class ConfigRulesManager:
-    def __init__(self, module, desired):
+    def __init__(self, module, params, settings):
         self.module = module
-        self.desired = desired
+        self.params = params
+        self.settings = settings
         self.client = module.client(
             "config", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUseException"])
         )
         self.tagging_supported = True
-        self.changed = False
-        self.results = []
-        self.before = {}
-        self.after = {}
+        self.done = []
 
     # -- reads ---------------------------------------------------------------
-    def current_rules(self):
-        try:
-            return {name: normalise_rule_reply(reply) for name, reply in list_config_rules(self.client).items()}
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Could not describe AWS Config rules")
+    def concerned(self, name):
+        """A rule this run may change: listed, or a purge candidate."""
+        if name in {rule["name"] for rule in self.params["rules"]}:
+            return True
+        settings = self.settings
+        return bool(settings["purge"] and (not settings["purge_prefix"] or name.startswith(settings["purge_prefix"]))
+                    and (not settings["purge_suffix"] or name.endswith(settings["purge_suffix"])))
 
-    def current_tags(self, rule):
-        if not self.tagging_supported or not rule.get("arn"):
+    def describe(self):
+        """The concerned rules as DescribeConfigRules shows them, each with its Tags (as site_info reads them)."""
+        try:
+            replies = list_config_rules(self.client)
+        except AWS_ERRORS as e:
+            self.module.fail_json_aws(e, msg="Could not describe AWS Config rules", changes=self.done)
+        out = []
+        for name in sorted(replies):
+            if not self.concerned(name):
+                continue
+            reply = dict(replies[name])
+            reply["Tags"] = self.tags_of(reply)
+            out.append(reply)
+        return out
+
+    def tags_of(self, reply):
+        if not self.tagging_supported:
             return None
         try:
-            reply = self.client.list_tags_for_resource(aws_retry=True, ResourceArn=rule["arn"])
+            answer = self.client.list_tags_for_resource(aws_retry=True, ResourceArn=reply["ConfigRuleArn"])
         except is_boto3_error_code(list(TAGGING_UNSUPPORTED_CODES)) as e:
             self.tagging_supported = False
-            self.module.warn(
-                "This endpoint does not support tags on config rules (%s); tags are left alone"
-                % e.response.get("Error", {}).get("Code")
-            )
+            self.module.warn("This endpoint does not support tags on config rules (%s); tags are left alone"
+                             % e.response.get("Error", {}).get("Code"))
             return None
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not list the tags of config rule %r" % rule["name"])
-        return boto3_tag_list_to_ansible_dict(reply.get("Tags", []))
+            self.module.fail_json_aws(e, msg="Could not list the tags of config rule %r" % reply["ConfigRuleName"], changes=self.done)
+        return answer.get("Tags", [])
 
     def recorder_exists(self):
         try:
@@ -385,203 +405,118 @@ class ConfigRulesManager:
             self.module.fail_json_aws(e, msg="Could not describe AWS Config configuration recorders")
         return bool(reply.get("ConfigurationRecorders"))
 
-    # -- plan ----------------------------------------------------------------
-    def plan(self, current):
-        """Work out what to do for every rule, without writing. Returns a list of steps."""
-        params = self.module.params
-        state = params["state"]
-        steps = []
-        listed = set()
-        for desired in self.desired:
-            name = desired["name"]
-            listed.add(name)
-            existing = current.get(name)
-            if existing and existing.get("created_by"):
-                self.module.fail_json(
-                    msg="rules[name=%r]: the rule exists and is service-linked (created by %s); it cannot be "
-                    "managed here" % (name, existing["created_by"])
-                )
-            if state == "absent":
-                steps.append({"name": name, "action": "deleted" if existing else "unchanged", "current": existing})
-                continue
-
-            after = merge_rule(desired, existing)
-            after["arn"] = existing.get("arn") if existing else None
-            needs_put = existing is None or rules_differ(after, existing)
-            managed_tags = desired["tags"] if self.tagging_supported else None
-            current_tags = None
-            if existing and (managed_tags is not None or needs_put):
-                current_tags = self.current_tags(existing)
-                if not self.tagging_supported:
-                    managed_tags = None
-            tags_to_set, tags_to_unset = {}, []
-            final_tags = current_tags
-            if managed_tags is not None:
-                tags_to_set, tags_to_unset = compare_aws_tags(current_tags or {}, managed_tags, params["purge_tags"])
-                final_tags = dict(current_tags or {})
-                final_tags.update(tags_to_set)
-                for key in tags_to_unset:
-                    final_tags.pop(key, None)
-            if existing is None:
-                action = "created"
-            elif needs_put or tags_to_set or tags_to_unset:
-                action = "updated"
-            else:
-                action = "unchanged"
-            steps.append(
-                {
-                    "name": name,
-                    "action": action,
-                    "current": existing,
-                    "current_tags": current_tags,
-                    "after": after,
-                    "needs_put": needs_put,
-                    "final_tags": final_tags,
-                    "tags_to_set": tags_to_set,
-                    "tags_to_unset": tags_to_unset,
-                }
-            )
-
-        if params["purge"]:
-            prefix = params["purge_prefix"]
-            for name in sorted(current):
-                if name in listed or not name.startswith(prefix):
-                    continue
-                if current[name].get("created_by"):
-                    self.module.warn(
-                        "Config rule %r matches purge_prefix but is service-linked (created by %s); not deleted"
-                        % (name, current[name]["created_by"])
-                    )
-                    continue
-                steps.append({"name": name, "action": "deleted", "current": current[name]})
-        return steps
-
     # -- writes --------------------------------------------------------------
-    def fail_partial(self, e, msg):
-        self.module.fail_json_aws(e, msg=msg, rules=self.results, changed=self.changed)
+    def fail(self, e, msg):
+        self.module.fail_json_aws(e, msg=msg, changes=self.done, changed=bool(self.done))
 
-    def put(self, step):
-        name = step["name"]
-        request = rule_to_boto(name, step["after"])
-        kwargs = {"ConfigRule": request}
-        if step["final_tags"] is not None:
-            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(step["final_tags"])
+    def put(self, name, rule):
+        kwargs = {"ConfigRule": rule_to_boto(name, rule)}
+        if rule.get("tags") is not None:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(rule["tags"].items())]
         try:
             self.client.put_config_rule(aws_retry=True, **kwargs)
         except is_boto3_error_code("NoAvailableConfigurationRecorderException") as e:
-            self.fail_partial(
-                e,
-                "rules[name=%r]: AWS refuses config rules while no configuration recorder exists in %s; "
-                "create one first (netsec.aws_peering.config_recorder)" % (name, self.module.region),
-            )
+            self.fail(e, "rules[name=%r]: AWS refuses config rules while no configuration recorder exists in %s; "
+                         "create one first (netsec.aws_peering.config_recorder)" % (name, self.module.region))
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail_partial(e, "rules[name=%r]: could not put config rule" % name)
+            self.fail(e, "rules[name=%r]: could not put config rule" % name)
 
-    def retag(self, step, arn):
-        name = step["name"]
+    def retag(self, name, arn, before, after):
+        added = [{"Key": k, "Value": v} for k, v in sorted(after.items()) if (before or {}).get(k) != v]
+        removed = sorted(k for k in before or {} if k not in after)
         try:
-            if step["tags_to_set"]:
-                self.client.tag_resource(
-                    aws_retry=True, ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(step["tags_to_set"])
-                )
-            if step["tags_to_unset"]:
-                self.client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=step["tags_to_unset"])
+            if added:
+                self.client.tag_resource(aws_retry=True, ResourceArn=arn, Tags=added)
+            if removed:
+                self.client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=removed)
         except AWS_ERRORS as e:
-            self.fail_partial(e, "rules[name=%r]: could not update tags" % name)
+            self.fail(e, "rules[name=%r]: could not update tags" % name)
 
-    def delete(self, step):
+    def delete(self, name):
         try:
-            self.client.delete_config_rule(aws_retry=True, ConfigRuleName=step["name"])
+            self.client.delete_config_rule(aws_retry=True, ConfigRuleName=name)
         except is_boto3_error_code("NoSuchConfigRuleException"):
             pass
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail_partial(e, "rules[name=%r]: could not delete config rule" % step["name"])
+            self.fail(e, "rules[name=%r]: could not delete config rule" % name)
+
+    def execute(self, changes):
+        """Creates and updates first, deletions last, so that a rename never leaves a gap."""
+        puts = rules_needing_put(changes)
+        for name, rule in puts.items():
+            self.put(name, rule)
+            self.done.extend(c for c in changes if c["resource"] == "config_rule %s" % name)
+        for item in changes:
+            name = item["resource"].split(" ", 1)[1]
+            if item["action"] == "update" and item["field"] == "tags" and name not in puts:
+                self.retag(name, item["rule"]["arn"], item["before"], item["after"])
+                self.done.append(item)
+        for item in changes:
+            if item["action"] == "delete":
+                self.delete(item["resource"].split(" ", 1)[1])
+                self.done.append(item)
 
     def run(self):
-        current = self.current_rules()
-        steps = self.plan(current)
-        check_mode = self.module.check_mode
-
-        writes = [s for s in steps if s.get("needs_put")]
-        if writes and not self.recorder_exists():
-            msg = (
-                "No AWS Config configuration recorder exists in %s; AWS refuses PutConfigRule "
-                "(NoAvailableConfigurationRecorderException) for rules %s. Create one first with "
-                "netsec.aws_peering.config_recorder" % (self.module.region, [s["name"] for s in writes])
-            )
-            if check_mode:
+        params = dict(self.params)
+        current = self.describe()
+        if not self.tagging_supported:
+            # Tags cannot be read here: they are not managed, and ownership cannot be proven.
+            params["tags"] = None
+            params["rules"] = [dict(rule, tags=None) for rule in params["rules"]]
+        try:
+            changes = plan_rules(current, params)
+        except ConfigValidationError as e:
+            self.module.fail_json(msg=str(e), changes=[])
+        puts = rules_needing_put(changes)
+        if puts and not self.recorder_exists():
+            msg = ("No AWS Config configuration recorder exists in %s; AWS refuses PutConfigRule "
+                   "(NoAvailableConfigurationRecorderException) for rules %s. Create one first with "
+                   "netsec.aws_peering.config_recorder" % (self.module.region, sorted(puts)))
+            if self.module.check_mode:
                 self.module.warn(msg)
             else:
-                self.module.fail_json(msg=msg)
+                self.module.fail_json(msg=msg, changes=[])
+        if changes and not self.module.check_mode:
+            self.execute(changes)
+            after = self.describe()
+        else:
+            after = project_rules(current, changes)
+        return self.result(current, after, changes)
 
-        # Creates and updates first, deletions last.
-        ordered = [s for s in steps if s["action"] != "deleted"] + [s for s in steps if s["action"] == "deleted"]
-        fresh = None
-        for step in ordered:
-            name = step["name"]
-            action = step["action"]
-            before_view = public_view(step["current"], step.get("current_tags"))
-            if action in ("created", "updated"):
-                self.changed = True
-                if not check_mode:
-                    if step["needs_put"]:
-                        self.put(step)
-                    if action == "updated" and (step["tags_to_set"] or step["tags_to_unset"]):
-                        self.retag(step, step["current"]["arn"])
-                after_view = public_view(step["after"], step["final_tags"])
-            elif action == "deleted":
-                self.changed = True
-                if not check_mode:
-                    self.delete(step)
-                after_view = None
-            else:
-                after_view = public_view(step.get("after") or step["current"], step.get("final_tags"))
-            entry = dict(after_view or before_view or {"name": name})
+    def result(self, current, after, changes):
+        before = {reply["ConfigRuleName"]: reply for reply in current}
+        now = {reply["ConfigRuleName"]: reply for reply in after}
+        actions = {}
+        for item in changes:
+            name = item["resource"].split(" ", 1)[1]
+            actions[name] = "created" if item["action"] == "create" else actions.get(name) or ACTIONS[item["action"]]
+        names = [rule["name"] for rule in self.params["rules"]]
+        names += sorted(name for name in actions if name not in names)
+        entries, diff_before, diff_after = [], {}, {}
+        for name in names:
+            old = rule_view(normalise_rule_reply(before[name]), rule_tags(before[name])) if name in before else None
+            new = rule_view(normalise_rule_reply(now[name]), rule_tags(now[name])) if name in now else None
+            entry = dict(new or old or {"name": name})
             entry["name"] = name
-            entry["action"] = action
-            self.results.append(entry)
-            self.before[name] = before_view
-            self.after[name] = after_view
-
-        # Report what AWS now holds (ARNs of new rules, values as stored).
-        if self.changed and not check_mode and any(s["action"] in ("created", "updated") for s in steps):
-            fresh = self.current_rules()
-            for entry in self.results:
-                if entry["action"] in ("created", "updated") and entry["name"] in fresh:
-                    live = public_view(fresh[entry["name"]], entry.get("tags"))
-                    live["action"] = entry["action"]
-                    entry.clear()
-                    entry.update(live)
-                    self.after[entry["name"]] = public_view(fresh[entry["name"]], live.get("tags"))
-
-        result = {"changed": self.changed, "rules": self.results}
+            entry["action"] = actions.get(name, "unchanged")
+            if entry.get("tags") is None:
+                entry.pop("tags", None)
+            entries.append(entry)
+            diff_before[name], diff_after[name] = old, new
+        result = {"changed": bool(changes), "rules": entries, "changes": changes, "config_rules": after}
         if self.module._diff:
-            result["diff"] = {"before": self.before, "after": self.after}
+            result["diff"] = {"before": diff_before, "after": diff_after}
         return result
-
-
-def validate(module):
-    params = module.params
-    if params["purge"] and not params.get("purge_prefix"):
-        module.fail_json(msg="purge=true needs a non-empty purge_prefix (got %r)" % (params.get("purge_prefix"),))
-    try:
-        common_tags = validate_tags(params.get("tags"), "tags")
-        desired = [validate_rule(rule, params["state"], common_tags) for rule in params["rules"]]
-    except ConfigValidationError as e:
-        module.fail_json(msg=str(e))
-    seen = set()
-    for rule in desired:
-        if rule["name"] in seen:
-            module.fail_json(msg="rules: rule name %r is listed more than once" % rule["name"])
-        seen.add(rule["name"])
-    return desired
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    desired = validate(module)
-    manager = ConfigRulesManager(module, desired)
-    module.exit_json(**manager.run())
+    params = {name: module.params[name] for name in argument_spec()}
+    try:
+        settings, _rules = rules_desired(params)
+    except ConfigValidationError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(**ConfigRulesManager(module, params, settings).run())
 
 
 if __name__ == "__main__":

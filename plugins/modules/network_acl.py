@@ -133,6 +133,12 @@ options:
         direction, the module fails before any write and names the count and the limit.
     type: int
     default: 20
+  owner_network:
+    description:
+      - Refuse to change or delete an ACL that does not carry the ownership tags C(ManagedBy=netsec.aws_peering) and
+        C(Network=<owner_network>) (checked before any write); an ACL this run creates gets them.
+      - The security stage sets it, so its entries are only ever written to the site's own private ACL.
+    type: str
   allow_open_cidr:
     description:
       - Allow V(allow) entries to or from C(0.0.0.0/0) or C(::/0). Refused by default.
@@ -226,6 +232,11 @@ changes:
   returned: always
   type: dict
   sample: {acl: null, tags: false, created: [], replaced: [], deleted: [], subnets_associated: [], subnets_released: []}
+state:
+  description: C(network_acls), every network ACL of the ACL's VPC after the run in the shape of
+    M(netsec.aws_peering.site_info) (before it, in check mode).
+  returned: always
+  type: dict
 diff:
   description: Before and after entries, subnets and tags (with C(--diff)).
   returned: when diff mode is on
@@ -245,12 +256,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import plain
+
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import CATCH_ALL_RULE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import EntryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import check_limit
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import count_by_direction
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import direction
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import entry_from_aws
+from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import entry_line
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import entry_to_api
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import plan_entries
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import sort_entries
@@ -286,6 +300,7 @@ class NetworkAclManager:
             return []
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws(e, msg=f"Failed to describe network ACLs ({kwargs})")
+        return []  # not reached: fail_json_aws exits
 
     def find_acl(self):
         nacl_id, vpc_id, name = self.params["nacl_id"], self.params["vpc_id"], self.params["name"]
@@ -356,6 +371,7 @@ class NetworkAclManager:
             return getattr(self.client, method)(aws_retry=True, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Failed to {what}", changes=self.changes)
+        return None  # not reached: fail_json_aws exits
 
     def move_subnets(self, subnet_ids, target_acl_id, bucket):
         assocs = self.associations_of(subnet_ids)
@@ -414,13 +430,25 @@ class NetworkAclManager:
                         self.changes["deleted"].append(entry)
 
     # ---- helpers -----------------------------------------------------
+    def check_owner(self, acl):
+        network = self.params["owner_network"]
+        if not network or acl is None:
+            return
+        tags = boto3_tag_list_to_ansible_dict(acl.get("Tags", []))
+        if tags.get("ManagedBy") != "netsec.aws_peering" or tags.get("Network") != network:
+            self.module.fail_json(msg=f"{acl['NetworkAclId']} does not carry ManagedBy=netsec.aws_peering and Network={network}: "
+                                      "it is not ours and is left unchanged")
+
     def desired_tags(self):
         tags, name = self.params["tags"], self.params["name"]
-        if tags is None and name is None:
+        network = self.params["owner_network"]
+        if tags is None and name is None and not network:
             return None
         out = dict(tags or {})
         if name is not None:
             out["Name"] = name
+        if network:
+            out.update({"ManagedBy": "netsec.aws_peering", "Network": network})
         return out
 
     @staticmethod
@@ -440,7 +468,10 @@ class NetworkAclManager:
 
     def finish(self, before, after):
         changed = any(self.changes.values()) or before != after
-        result = {"changed": changed, "nacl": after, "changes": self.changes}
+        vpc_id = (after or before or {}).get("vpc_id") or self.params["vpc_id"]
+        acls = self.describe(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]) if vpc_id else []
+        result = {"changed": changed, "nacl": after, "changes": self.changes,
+                  "state": {"network_acls": [plain(a) for a in acls if a.get("VpcId") == vpc_id]}}
         if self.module._diff:
             result["diff"] = {"before": diff_view(before), "after": diff_view(after)}
         self.module.exit_json(**result)
@@ -461,6 +492,7 @@ class NetworkAclManager:
         acl = self.find_acl()
         if acl is None and params["nacl_id"]:
             self.module.fail_json(msg=f"nacl_id {params['nacl_id']} does not exist")
+        self.check_owner(acl)
         vpc_id = acl["VpcId"] if acl else params["vpc_id"]
         if acl is None:
             self.check_vpc(vpc_id)
@@ -535,7 +567,7 @@ class NetworkAclManager:
             for key in tags_to_unset:
                 new_tags.pop(key, None)
             new_tags.update(tags_to_set)
-            if before == {} and tags:
+            if not before and tags:
                 new_tags = dict(tags)
             after["tags"] = new_tags
         else:
@@ -553,6 +585,7 @@ class NetworkAclManager:
                                   **({"diff": {"before": {}, "after": {}}} if self.module._diff else {}))
         if acl.get("IsDefault"):
             self.module.fail_json(msg=f"{acl['NetworkAclId']} is the default ACL of {acl['VpcId']} and cannot be deleted")
+        self.check_owner(acl)
         before = self.view(acl)
         nacl_id = acl["NetworkAclId"]
         if before["associations"]:
@@ -568,26 +601,10 @@ def diff_view(view):
         return {}
     return {
         "nacl_id": view.get("nacl_id"),
-        "entries": [_entry_line(e) for e in view.get("entries", [])],
+        "entries": [entry_line(e) for e in view.get("entries", [])],
         "subnets": view.get("associations", []),
         "tags": view.get("tags", {}),
     }
-
-
-def _entry_line(entry):
-    """One readable line per entry, so that a diff shows what changed."""
-    parts = [
-        direction(entry["egress"]),
-        str(entry["rule_number"]),
-        entry["rule_action"],
-        entry["protocol"],
-        entry.get("cidr_block") or entry.get("ipv6_cidr_block", ""),
-    ]
-    if "port_from" in entry:
-        parts.append(f"{entry['port_from']}-{entry['port_to']}")
-    if "icmp_type" in entry:
-        parts.append(f"type={entry['icmp_type']} code={entry['icmp_code']}")
-    return " ".join(parts)
 
 
 def main():
@@ -616,6 +633,7 @@ def main():
         managed_rule_range=dict(type="list", elements="int", default=[1, 32766]),
         max_entries=dict(type="int", default=20),
         allow_open_cidr=dict(type="bool", default=False),
+        owner_network=dict(type="str"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )

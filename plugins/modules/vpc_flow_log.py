@@ -24,6 +24,14 @@ description:
   - AWS accepts a maximum aggregation interval of 60 or 600 seconds only. A requested capture
     interval (O(capture_interval)) is mapped to the largest allowed value not above it and the
     result says so in RV(aggregation_interval_note); it is never silently changed.
+  - The decisions come from C(plan_flow_log) of the collection's C(flow_logs) module utilities, the
+    function the flow logs stage also runs on the controller (from C(netsec.aws_peering.site_info)'s
+    C(state.flow_logs)) to decide whether this module must run at all.
+  - Kill-safe, the flow log is created with its tags (tag on create) and with a C(ClientToken)
+    derived from the resource, the destination and the settings, so a run killed after AWS accepted
+    the request cannot lead the next run to create a second flow log. When AWS answers that token with
+    a flow log deleted since (a token is remembered for a while), the module creates it again with a
+    new token.
 options:
   state:
     description:
@@ -125,7 +133,15 @@ options:
         description: Partition the log files per hour instead of per day.
         type: bool
         default: false
+  require_owner_tag:
+    description:
+      - Refuse to replace or delete a flow log of O(resource_id) to the destination that does not carry
+        the tag C(ManagedBy=netsec.aws_peering) (a flow log someone else created); the module then fails
+        naming it. With V(false) such a flow log is adopted (its tags are set) or replaced.
+    type: bool
+    default: false
 notes:
+  - Supports check mode and diff mode; both show the planned changes.
   - Replacement deletes the old flow log before the new one is created (AWS refuses two flow logs
     with the same resource and destination), so records are not captured for a moment.
   - All input is validated before any AWS request is made.
@@ -270,9 +286,23 @@ aggregation_interval_note:
   returned: always
   type: str
   sample: capture_interval 300 s mapped to max_aggregation_interval 60 s (AWS accepts 60 or 600 only)
+changes:
+  description:
+    - The changes made (in check mode, that would be made), each with C(resource), C(action) (C(create),
+      C(update), C(delete)), C(field) (C(flow_log) or C(tags)), C(before), C(after) and C(id) (the flow log).
+  returned: always
+  type: list
+  elements: dict
+flow_logs:
+  description:
+    - Every flow log of O(resource_id) after the run (in check mode, as it would be), in the shape of
+      C(DescribeFlowLogs) and of C(netsec.aws_peering.site_info)'s C(state.flow_logs).
+  returned: always
+  type: list
+  elements: dict
 """
 
-import uuid
+import time
 
 try:
     import botocore
@@ -282,21 +312,16 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import DEFAULT_DESTINATION_OPTIONS
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
 from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import FlowLogError
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import describe_flow_logs
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import destination_key
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import destination_options_to_boto3
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import immutable_differences
+from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import client_token
+from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import flow_log_desired
+from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import matching_flow_logs
 from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import normalize_flow_log
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import normalize_log_format
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import resolve_aggregation_interval
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import resolve_resource_type
-from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import validate_destination
+from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import plan_flow_log
+from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import project_flow_logs
 
 DIFF_KEYS = (
     "flow_log_id",
@@ -317,6 +342,9 @@ NOT_FOUND_CODES = {
     "Subnet": ("InvalidSubnetID.NotFound", "describe_subnets", "SubnetIds"),
     "NetworkInterface": ("InvalidNetworkInterfaceID.NotFound", "describe_network_interfaces", "NetworkInterfaceIds"),
 }
+RETRY = AWSRetry.jittered_backoff(retries=10)
+# How often a just created flow log is looked for before AWS's answer is taken for a stale token.
+VERIFY_ATTEMPTS = 3
 
 
 def diff_view(flow_log):
@@ -325,273 +353,135 @@ def diff_view(flow_log):
     return {k: flow_log.get(k) for k in DIFF_KEYS}
 
 
-def validate(module):
-    """Validate all input before any AWS request; return the desired settings."""
-    params = module.params
-    state = params["state"]
-    resource_type = resolve_resource_type(params["resource_id"], params["resource_type"])
-    # The role is irrelevant for deletion: only the destination identifies the flow log.
-    destination = validate_destination(params, require_role=(state == "present"))
-
-    desired = {
-        "resource_id": params["resource_id"],
-        "resource_type": resource_type,
-        "destination": destination,
-        "log_destination_type": destination["type"],
-        "traffic_type": params["traffic_type"],
-        "deliver_logs_permission_arn": destination["role_arn"],
-        "note": None,
-        "mapped": False,
-    }
-    if state == "absent":
-        return desired
-
-    interval, note, mapped = resolve_aggregation_interval(
-        params["max_aggregation_interval"], params["capture_interval"]
-    )
-    desired["max_aggregation_interval"] = interval
-    desired["note"] = note
-    desired["mapped"] = mapped
-    desired["log_format"] = normalize_log_format(params["log_format"])
-
-    options = params["destination_options"]
-    if destination["type"] != "s3":
-        if options is not None:
-            raise FlowLogError(
-                "destination_options %s are only valid with log_destination_type=s3" % (options,)
-            )
-        desired["destination_options"] = None
-        desired["destination_options_given"] = False
-    else:
-        merged = dict(DEFAULT_DESTINATION_OPTIONS)
-        merged.update({k: v for k, v in (options or {}).items() if v is not None})
-        desired["destination_options"] = merged
-        desired["destination_options_given"] = options is not None
-    return desired
-
-
-def would_be(desired, tags, flow_log_id=None):
-    dest = desired["destination"]
-    return {
-        "flow_log_id": flow_log_id,
-        "resource_id": desired["resource_id"],
-        "traffic_type": desired["traffic_type"],
-        "log_destination_type": dest["type"],
-        "log_destination": dest["log_destination"],
-        "log_group_name": dest["log_group_name"],
-        "deliver_logs_permission_arn": dest["role_arn"],
-        "max_aggregation_interval": desired["max_aggregation_interval"],
-        "log_format": desired["log_format"],
-        "destination_options": desired["destination_options"],
-        "tags": tags or {},
-        "flow_log_status": "ACTIVE",
-        "deliver_logs_status": None,
-        "deliver_logs_error_message": None,
-        "creation_time": None,
-    }
-
-
-def find_existing(module, client, desired):
-    resource_id = desired["resource_id"]
+def describe(module, ec2, resource_id):
+    """Every flow log of the resource (filtered again here: the API may ignore Filters)."""
     try:
-        flow_logs = describe_flow_logs(client, filters={"resource-id": resource_id})
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to describe the flow logs of %s" % resource_id)
-    # Filter client-side too: do not rely on the API honouring Filters.
-    return [
-        fl
-        for fl in flow_logs
-        if fl.get("ResourceId") == resource_id and destination_key(fl) == desired["destination"]["key"]
-    ]
+        found = paginate(f"the flow logs of {resource_id}", ec2, "describe_flow_logs", "FlowLogs",
+                         Filters=[{"Name": "resource-id", "Values": [resource_id]}])
+    except DiscoveryError as e:
+        module.fail_json_aws(e.exception, msg="Failed to describe the flow logs of %s" % resource_id)
+    return [fl for fl in found if fl.get("ResourceId") == resource_id]
 
 
-def delete_flow_logs(module, client, flow_log_ids):
-    if not flow_log_ids or module.check_mode:
-        return
-    try:
-        client.delete_flow_logs(FlowLogIds=list(flow_log_ids), aws_retry=True)
-    except is_boto3_error_code("InvalidFlowLogId.NotFound"):
-        # Already gone (deleted concurrently): the desired state holds.
-        pass
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to delete flow log(s) %s" % ", ".join(flow_log_ids))
-
-
-def check_resource_exists(module, client, desired):
+def check_resource_exists(module, ec2, desired):
     code, method, param = NOT_FOUND_CODES[desired["resource_type"]]
     resource_id = desired["resource_id"]
     try:
-        getattr(client, method)(**{param: [resource_id]}, aws_retry=True)
+        RETRY(getattr(ec2, method))(**{param: [resource_id]})
     except is_boto3_error_code(code):
         module.fail_json(msg="resource_id '%s' does not exist (%s)" % (resource_id, desired["resource_type"]))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to look up resource_id %s" % resource_id)
 
 
-def create_flow_log(module, client, desired, tags, deleted_ids):
-    dest = desired["destination"]
-    params = {
-        "ResourceIds": [desired["resource_id"]],
-        "ResourceType": desired["resource_type"],
-        "TrafficType": desired["traffic_type"],
-        "LogDestinationType": dest["type"],
-        "MaxAggregationInterval": desired["max_aggregation_interval"],
-        "LogFormat": desired["log_format"],
-        "ClientToken": str(uuid.uuid4()),
-    }
-    if dest["log_destination"] is not None:
-        params["LogDestination"] = dest["log_destination"]
-    if dest["log_group_name"] is not None:
-        params["LogGroupName"] = dest["log_group_name"]
-    if dest["role_arn"] is not None:
-        params["DeliverLogsPermissionArn"] = dest["role_arn"]
-    if desired["destination_options_given"]:
-        params["DestinationOptions"] = destination_options_to_boto3(desired["destination_options"])
-    if tags:
-        params["TagSpecifications"] = boto3_tag_specifications(tags, ["vpc-flow-log"])
+class Executor:
+    """Carries out the planned changes: deletions first (AWS refuses two flow logs to one destination), then tags, then the creation."""
 
-    lost = ""
-    if deleted_ids:
-        lost = " (the previous flow log(s) %s were already deleted)" % ", ".join(deleted_ids)
-    try:
-        response = client.create_flow_logs(aws_retry=True, **params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(
-            e,
-            msg="Failed to create the flow log for %s to %s%s"
-            % (desired["resource_id"], dest["log_destination"] or dest["log_group_name"], lost),
-        )
-    unsuccessful = response.get("Unsuccessful") or []
-    ids = response.get("FlowLogIds") or []
-    if unsuccessful or not ids:
-        reasons = "; ".join(
-            "%s: %s" % (u.get("ResourceId"), (u.get("Error") or {}).get("Message")) for u in unsuccessful
-        )
-        module.fail_json(
-            msg="CreateFlowLogs refused the flow log for %s to log_destination '%s': %s%s"
-            % (
-                desired["resource_id"],
-                dest["log_destination"] or dest["log_group_name"],
-                reasons or "no flow log id returned",
-                lost,
-            ),
-            unsuccessful=unsuccessful,
-        )
-    return ids[0]
+    def __init__(self, module, ec2, desired):
+        self.module, self.ec2, self.desired = module, ec2, desired
+        self.done = []
+
+    def call(self, what, method, **params):
+        try:
+            return RETRY(method)(**params)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=what, changes=self.done)
+
+    def run(self, changes):
+        deletions = [c for c in changes if c["action"] == "delete"]
+        if deletions:
+            ids = [c["id"] for c in deletions]
+            try:
+                RETRY(self.ec2.delete_flow_logs)(FlowLogIds=ids)
+            except is_boto3_error_code("InvalidFlowLogId.NotFound"):
+                pass  # already gone (deleted concurrently): the desired state holds
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e, msg="Failed to delete flow log(s) %s" % ", ".join(ids), changes=self.done)
+            self.done.extend(deletions)
+        for item in changes:
+            if item["action"] == "update":
+                self.retag(item)
+            elif item["action"] == "create":
+                item["id"] = self.create(item, [c["id"] for c in deletions])
+            else:
+                continue
+            self.done.append(item)
+
+    def retag(self, item):
+        before, after = item["before"], item["after"]
+        removed = [key for key in before if key not in after]
+        added = [{"Key": k, "Value": v} for k, v in sorted(after.items()) if before.get(k) != v]
+        if removed:
+            self.call("Failed to update the tags of flow log %s" % item["id"], self.ec2.delete_tags,
+                      Resources=[item["id"]], Tags=[{"Key": k} for k in removed])
+        if added:
+            self.call("Failed to update the tags of flow log %s" % item["id"], self.ec2.create_tags, Resources=[item["id"]], Tags=added)
+
+    def create(self, item, deleted_ids):
+        request = item["request"]
+        flow_log_id = self.create_once(request, client_token(request), deleted_ids)
+        if self.exists(flow_log_id):
+            return flow_log_id
+        # AWS answered the token with a flow log deleted since (it remembers tokens a while): once more, with a new token.
+        stale = flow_log_id
+        flow_log_id = self.create_once(request, client_token(request, stale), deleted_ids)
+        if not self.exists(flow_log_id):
+            self.module.fail_json(msg="CreateFlowLogs answered %s, then %s, for %s, but no such flow log exists"
+                                  % (stale, flow_log_id, self.desired["resource_id"]), changes=self.done)
+        return flow_log_id
+
+    def exists(self, flow_log_id):
+        for attempt in range(VERIFY_ATTEMPTS):
+            found = [fl for fl in describe(self.module, self.ec2, self.desired["resource_id"]) if fl.get("FlowLogId") == flow_log_id]
+            if found:
+                return True
+            time.sleep(attempt + 1)
+        return False
+
+    def create_once(self, request, token, deleted_ids):
+        dest = self.desired["destination"]
+        lost = " (the previous flow log(s) %s were already deleted)" % ", ".join(deleted_ids) if deleted_ids else ""
+        try:
+            response = RETRY(self.ec2.create_flow_logs)(ClientToken=token, **request)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg="Failed to create the flow log for %s to %s%s"
+                                      % (self.desired["resource_id"], dest["log_destination"] or dest["log_group_name"], lost),
+                                      changes=self.done)
+        unsuccessful = response.get("Unsuccessful") or []
+        ids = response.get("FlowLogIds") or []
+        if unsuccessful or not ids:
+            reasons = "; ".join("%s: %s" % (u.get("ResourceId"), (u.get("Error") or {}).get("Message")) for u in unsuccessful)
+            self.module.fail_json(
+                msg="CreateFlowLogs refused the flow log for %s to log_destination '%s': %s%s"
+                % (self.desired["resource_id"], dest["log_destination"] or dest["log_group_name"], reasons or "no flow log id returned", lost),
+                unsuccessful=unsuccessful, changes=self.done)
+        return ids[0]
 
 
-def update_tags(module, client, flow_log_id, current, tags, purge_tags):
-    """Return (changed, final tags)."""
-    if tags is None:
-        return False, current
-    to_set, to_unset = compare_aws_tags(current, tags, purge_tags=purge_tags)
-    if not to_set and not to_unset:
-        return False, current
-    final = {k: v for k, v in current.items() if k not in to_unset}
-    final.update({k: str(v) for k, v in to_set.items()})
-    if module.check_mode:
-        return True, final
-    try:
-        if to_unset:
-            client.delete_tags(Resources=[flow_log_id], Tags=[{"Key": k} for k in to_unset], aws_retry=True)
-        if to_set:
-            client.create_tags(Resources=[flow_log_id], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to update the tags of flow log %s" % flow_log_id)
-    return True, final
-
-
-def describe_one(module, client, flow_log_id):
-    try:
-        found = describe_flow_logs(client, flow_log_ids=[flow_log_id])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to describe flow log %s" % flow_log_id)
-    found = [fl for fl in found if fl.get("FlowLogId") == flow_log_id]
-    return normalize_flow_log(found[0]) if found else None
-
-
-def ensure_absent(module, client, desired):
-    existing = find_existing(module, client, desired)
-    ids = [fl["FlowLogId"] for fl in existing]
-    delete_flow_logs(module, client, ids)
+def result_of(module, desired, before_logs, after_logs, changes):
+    """The module's result: the flow log to the destination after the run, what was deleted and replaced."""
+    before = matching_flow_logs(before_logs, desired)
+    after = matching_flow_logs(after_logs, desired)
+    created = next((c for c in changes if c["action"] == "create"), None)
+    if created is not None and created.get("id"):
+        after = [fl for fl in after if fl.get("FlowLogId") == created["id"]] or after
+    kept = normalize_flow_log(after[0]) if after and desired["state"] == "present" else {}
+    kept_before = next((fl for fl in before if after and fl.get("FlowLogId") == after[0].get("FlowLogId")), None)
+    replaced = bool(created and created["before"] is not None)
     result = dict(
-        changed=bool(ids),
-        flow_log={},
-        flow_log_id=None,
-        replaced=False,
-        replaced_settings=[],
-        deleted_flow_log_ids=ids,
-        aggregation_interval_note=None,
-    )
-    if module._diff:
-        result["diff"] = {"before": diff_view(normalize_flow_log(existing[0])) if existing else {}, "after": {}}
-    return result
-
-
-def ensure_present(module, client, desired):
-    params = module.params
-    existing = find_existing(module, client, desired)
-
-    keep = None
-    differences = []
-    for fl in existing:
-        diffs = immutable_differences(fl, desired)
-        if not diffs:
-            keep = fl
-            break
-        if not differences:
-            differences = diffs
-    before = normalize_flow_log(keep or existing[0]) if existing else {}
-
-    changed = False
-    replaced = False
-    if keep is not None:
-        to_delete = [fl["FlowLogId"] for fl in existing if fl is not keep]
-        delete_flow_logs(module, client, to_delete)
-        current = normalize_flow_log(keep)
-        tags_changed, final_tags = update_tags(
-            module, client, keep["FlowLogId"], current["tags"], params["tags"], params["purge_tags"]
-        )
-        changed = bool(to_delete) or tags_changed
-        if module.check_mode or not changed:
-            after = dict(current, tags=final_tags)
-        else:
-            after = describe_one(module, client, keep["FlowLogId"]) or dict(current, tags=final_tags)
-        differences = []
-    else:
-        to_delete = [fl["FlowLogId"] for fl in existing]
-        replaced = bool(existing)
-        if params["tags"] is None:
-            final_tags = before.get("tags", {}) if existing else {}
-        elif existing and not params["purge_tags"]:
-            final_tags = dict(before.get("tags", {}))
-            final_tags.update({k: str(v) for k, v in params["tags"].items()})
-        else:
-            final_tags = {k: str(v) for k, v in params["tags"].items()}
-        if not existing:
-            check_resource_exists(module, client, desired)
-        changed = True
-        if module.check_mode:
-            after = would_be(desired, final_tags)
-        else:
-            delete_flow_logs(module, client, to_delete)
-            new_id = create_flow_log(module, client, desired, final_tags, to_delete)
-            after = describe_one(module, client, new_id) or would_be(desired, final_tags, new_id)
-
-    if desired["mapped"]:
-        module.warn(desired["note"])
-
-    result = dict(
-        changed=changed,
-        flow_log=after,
-        flow_log_id=after.get("flow_log_id"),
+        changed=bool(changes),
+        changes=changes,
+        flow_logs=after_logs,
+        flow_log=kept,
+        flow_log_id=kept.get("flow_log_id"),
         replaced=replaced,
-        replaced_settings=differences if replaced else [],
-        deleted_flow_log_ids=to_delete,
+        replaced_settings=list(created["replaces"]) if replaced else [],
+        deleted_flow_log_ids=[c["id"] for c in changes if c["action"] == "delete"],
         aggregation_interval_note=desired["note"],
     )
     if module._diff:
-        result["diff"] = {"before": diff_view(before), "after": diff_view(after)}
+        shown_before = kept_before or (before[0] if before else None)
+        result["diff"] = {"before": diff_view(normalize_flow_log(shown_before)) if shown_before else {}, "after": diff_view(kept)}
     return result
 
 
@@ -618,6 +508,7 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        require_owner_tag=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -627,18 +518,29 @@ def main():
             ("log_destination", "log_group_name"),
         ],
     )
-
+    params = {name: module.params[name] for name in argument_spec}
     try:
-        desired = validate(module)
+        desired = flow_log_desired(params)
     except FlowLogError as e:
         module.fail_json(msg=str(e))
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    if module.params["state"] == "absent":
-        result = ensure_absent(module, client, desired)
+    ec2 = module.client("ec2")
+    current = describe(module, ec2, desired["resource_id"])
+    try:
+        changes = plan_flow_log(current, params)
+    except FlowLogError as e:
+        module.fail_json(msg=str(e), changes=[])
+    if any(c["action"] == "create" for c in changes) and not matching_flow_logs(current, desired):
+        check_resource_exists(module, ec2, desired)
+    if changes and not module.check_mode:
+        executor = Executor(module, ec2, desired)
+        executor.run(changes)
+        after = describe(module, ec2, desired["resource_id"])
     else:
-        result = ensure_present(module, client, desired)
-    module.exit_json(**result)
+        after = project_flow_logs(current, changes)
+    if desired["mapped"]:
+        module.warn(desired["note"])
+    module.exit_json(**result_of(module, desired, current, after, changes))
 
 
 if __name__ == "__main__":

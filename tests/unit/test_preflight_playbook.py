@@ -1,8 +1,9 @@
 """playbooks/preflight.yml refuses bad inventories before any AWS call.
 
 Runs the real playbook against the sandbox inventory with one bad input at a
-time. The endpoint is a closed loopback port: preflight of a greenfield
-inventory must not need AWS at all, so nothing can have been created.
+time. The endpoint is a closed loopback port: the validation play of a
+greenfield inventory needs no AWS at all, so nothing can have been created
+(the second play, which connects to each site, then fails to connect).
 """
 
 import json
@@ -23,10 +24,13 @@ def run_preflight(extra_vars):
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_good_inventory_passes():
+def test_good_inventory_passes_validation_before_connecting():
     result = run_preflight({})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Preflight passed" in result.stdout
+    output = result.stdout + result.stderr
+    assert "Preflight passed" in result.stdout, output
+    assert "problem(s)" not in output, output
+    # Only then does preflight connect to the sites (a closed port here).
+    assert "Could not connect to the endpoint URL" in output, output
 
 
 @pytest.mark.parametrize("extra_vars, needles", [

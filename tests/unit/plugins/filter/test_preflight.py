@@ -121,7 +121,10 @@ def many_tags(count):
 
 
 def test_filters_registered():
-    assert FilterModule().filters() == {
+    filters = FilterModule().filters()
+    assert {"preflight_live_network", "preflight_site_inputs", "role_input_cidrs"} <= set(filters)
+    filters = {k: v for k, v in filters.items() if k not in ("preflight_live_network", "preflight_site_inputs", "role_input_cidrs")}
+    assert filters == {
         "preflight_errors": preflight_errors,
         "preflight_warnings": preflight_warnings,
     }

@@ -223,4 +223,5 @@ def test_builders_through_the_filters():
     with pytest.raises(Exception, match="metric_filter_specs: metric_names must name a metric"):
         monitoring_plans.metric_filter_specs([], [443], "${srcaddr}", "n", "s", "NS", {})
     filters = monitoring_plans.FilterModule().filters()
-    assert set(filters) == {"plan_metric_filters", "plan_alarms", "plan_rules", "metric_filter_specs", "change_alert_rules"}
+    assert set(filters) == {"plan_metric_filters", "plan_alarms", "plan_rules", "metric_filter_specs", "change_alert_rules",
+                            "monitoring_plan", "monitoring_teardown_plan", "monitoring_result"}

@@ -135,9 +135,18 @@ def test_reuse_existing_recorder_untouched(aws, run_module):
     assert channels(aws)[0]["s3BucketName"] == "other-bucket"
 
 
-def test_reused_recorder_is_started(aws, run_module):
+def test_reused_recorder_is_reported_not_started(aws, run_module):
     make_foreign_recorder(aws, recording=False)
     result = run_module(config_recorder, base_args())
+    assert result["reused"] is True
+    assert result["changed"] is False
+    assert "'default' is not ours (reused) and is stopped" in result["notes"][0]
+    assert not is_recording(aws, "default")
+
+
+def test_reused_recorder_is_started_when_asked(aws, run_module):
+    make_foreign_recorder(aws, recording=False)
+    result = run_module(config_recorder, base_args(start_reused=True))
     assert result["reused"] is True
     assert result["changed"] is True
     assert is_recording(aws, "default")
@@ -271,3 +280,52 @@ def test_bad_input_fails_before_any_aws_call(monkeypatch, run_module, overrides,
         result = run_module(config_recorder, base_args(**overrides))
     assert result["failed"]
     assert needle in result["msg"]
+
+
+# --------------------------------------------------------------------------- reuse checked, teardown with a reused recorder
+
+NEEDED = ["AWS::EC2::SecurityGroup", "AWS::EC2::VPC", "AWS::S3::Bucket"]
+
+
+def test_reused_recorder_missing_resource_types_fails_before_any_change(aws, run_module):
+    make_foreign_recorder(aws)  # records AWS::EC2::VPC only
+    result = run_module(config_recorder, base_args(required_resource_types=NEEDED))
+    assert result["failed"] and result["changes"] == []
+    assert "does not record AWS::EC2::SecurityGroup, AWS::S3::Bucket" in result["msg"]
+    assert [c["name"] for c in channels(aws)] == ["default"]
+
+
+def test_reused_recorder_without_channel_gets_ours_and_teardown_deletes_it(aws, run_module):
+    aws.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": OTHER_ROLE, "recordingGroup": {"allSupported": True}})
+    created = run_module(config_recorder, base_args(required_resource_types=NEEDED, start_reused=True))
+    assert not created["failed"], created["msg"]
+    assert created["reused"] and not created["delivery_channel_reused"]
+    assert [c["field"] for c in created["changes"]] == ["delivery_channel", "recording"]
+    assert is_recording(aws, "default")
+    assert [c["name"] for c in created["config"]["delivery_channels"]] == ["netsec-config"]
+    gone = run_module(config_recorder, base_args(state="absent"))
+    assert [(c["resource"], c["field"], c["after"]) for c in gone["changes"]] == [
+        ("config_recorder default", "recording", False), ("config_delivery_channel netsec-config", "delivery_channel", None)]
+    assert "stopped, not deleted" in gone["notes"][0]
+    assert channels(aws) == [] and [r["name"] for r in recorders(aws)] == ["default"] and not is_recording(aws, "default")
+    assert run_module(config_recorder, base_args(state="absent"))["changed"] is False
+
+
+def test_idempotent_run_makes_no_write(aws, run_module, monkeypatch):
+    import botocore.client
+
+    run_module(config_recorder, base_args())
+    operations = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation_name, api_params):
+        operations.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    result = run_module(config_recorder, base_args())
+    assert result["changed"] is False
+    assert sorted(set(operations)) == ["DescribeConfigurationRecorderStatus", "DescribeConfigurationRecorders", "DescribeDeliveryChannels"]
+    from ansible_collections.netsec.aws_peering.plugins.module_utils.config import plan_recorder
+
+    assert plan_recorder(result["config"], base_args())["changes"] == []

@@ -307,7 +307,8 @@ def test_aws_rejection_names_rule_and_reports_progress(aws, run_module):
     result = run_module(config_rules, {"rules": rules("netsec-s3-sse") + [bad]})
     assert result["failed"]
     assert "netsec-zz-unknown" in result["msg"]
-    assert [r["name"] for r in result["rules"]] == ["netsec-s3-sse"]
+    assert [c["resource"] for c in result["changes"]] == ["config_rule netsec-s3-sse"]
+    assert result["changed"] is True
     assert set(live(aws)) == {"netsec-s3-sse"}
 
 
@@ -370,3 +371,44 @@ def test_tagging_unsupported_is_tolerated(run_module, monkeypatch):
     assert not result["failed"], result
     assert result["changed"] is False
     assert any("tags" in w for w in result.get("warnings", []))
+
+
+# --------------------------------------------------------------------------- ownership, purge by suffix, the planner
+
+OWNER = {"ManagedBy": "netsec.aws_peering", "Network": "core"}
+
+
+def test_owner_tags_refuse_a_listed_rule_of_others_and_purge_only_ours(aws, run_module):
+    ours = [{"name": "sg-open-core-prod", "source_identifier": "VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS", "input_parameters": {}},
+            {"name": "flow-core-prod", "source_identifier": "VPC_FLOW_LOGS_ENABLED"}]
+    created = run_module(config_rules, {"rules": ours, "tags": OWNER})
+    assert not created["failed"], created["msg"]
+    aws.put_config_rule(ConfigRule={"ConfigRuleName": "theirs-core-prod", "Source": {"Owner": "AWS", "SourceIdentifier": "REQUIRED_TAGS"},
+                                    "InputParameters": '{"tag1Key":"Owner"}'})
+    aws.put_config_rule(ConfigRule={"ConfigRuleName": "flow-core-prod", "Source": {"Owner": "AWS", "SourceIdentifier": "VPC_FLOW_LOGS_ENABLED"}},
+                        Tags=[{"Key": "ManagedBy", "Value": "someone"}])
+    refused = run_module(config_rules, {"rules": ours, "tags": OWNER, "owner_tags": OWNER, "purge": True, "purge_suffix": "-core-prod"})
+    assert refused["failed"] and "rules[name='flow-core-prod']: the rule exists but does not carry the tags" in refused["msg"]
+    aws.tag_resource(ResourceArn=live(aws)["flow-core-prod"]["ConfigRuleArn"], Tags=[{"Key": k, "Value": v} for k, v in OWNER.items()])
+    purged = run_module(config_rules, {"rules": ours[:1], "tags": OWNER, "owner_tags": OWNER, "purge": True, "purge_suffix": "-core-prod"})
+    assert not purged["failed"], purged["msg"]
+    assert [(c["resource"], c["action"]) for c in purged["changes"]] == [("config_rule flow-core-prod", "delete")]
+    assert set(live(aws)) == {"sg-open-core-prod", "theirs-core-prod"}
+
+
+def test_empty_input_parameters_remove_the_authorized_ports(aws, run_module):
+    rule = {"name": "sg-open", "source_identifier": "VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS", "input_parameters": {"authorizedTcpPorts": [443]}}
+    run_module(config_rules, {"rules": [rule]})
+    result = run_module(config_rules, {"rules": [dict(rule, input_parameters={})]}, diff=True)
+    assert result["changed"] and [(c["field"], c["before"], c["after"]) for c in result["changes"]] == [
+        ("input_parameters", {"authorizedTcpPorts": "443"}, {})]
+    assert config_utils.parse_input_parameters(live(aws)["sg-open"].get("InputParameters")) == {}
+    assert run_module(config_rules, {"rules": [dict(rule, input_parameters={})]})["changed"] is False
+
+
+def test_the_module_and_the_planner_agree(aws, run_module):
+    args = {"rules": rules("netsec-vpc-flow-logs", "netsec-required-tags"), "tags": OWNER}
+    first = run_module(config_rules, args)
+    assert config_utils.plan_rules(first["config_rules"], args) == []
+    again = run_module(config_rules, args)
+    assert again["changed"] is False and again["changes"] == []

@@ -312,3 +312,24 @@ def test_filter_output_applies_and_is_idempotent(run_module, ec2, vpc):
     third = run_module(network_acl, base_args(vpc, entries=more, managed_rule_range=[100, 999]))
     assert third["changed"] is True and third["changes"]["deleted"] == []
     assert third["nacl"]["entries"] == more
+
+
+def test_owner_network_refuses_an_acl_that_is_not_ours(run_module, ec2, vpc):
+    theirs = ec2.create_network_acl(VpcId=vpc["vpc_id"])["NetworkAcl"]["NetworkAclId"]
+    result = run_module(network_acl, {"nacl_id": theirs, "owner_network": "trading", "entries": ENTRIES})
+    assert result["failed"] is True and "it is not ours" in result["msg"]
+    assert set(acl_entries(ec2, theirs)) <= {(False, 32767), (True, 32767)}
+    gone = run_module(network_acl, {"nacl_id": theirs, "owner_network": "trading", "state": "absent"})
+    assert gone["failed"] is True and ec2.describe_network_acls(NetworkAclIds=[theirs])["NetworkAcls"]
+
+
+def test_owner_network_tags_a_new_acl_and_returns_the_vpcs_acls(run_module, ec2, vpc):
+    result = run_module(network_acl, base_args(vpc, owner_network="trading"))
+    assert result["failed"] is False, result
+    nacl_id = result["nacl"]["nacl_id"]
+    assert result["nacl"]["tags"] == {"Name": "app-private", "ManagedBy": "netsec.aws_peering", "Network": "trading"}
+    described = {a["NetworkAclId"]: a for a in result["state"]["network_acls"]}
+    assert vpc["default_acl"] in described and nacl_id in described
+    assert {(e["Egress"], e["RuleNumber"]) for e in described[nacl_id]["Entries"]} >= {(False, 100), (True, 110)}
+    again = run_module(network_acl, {"nacl_id": nacl_id, "owner_network": "trading", "entries": ENTRIES})
+    assert again["changed"] is False

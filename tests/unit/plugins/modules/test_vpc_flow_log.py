@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import boto3
+import botocore.client
 import botocore.loaders
 import botocore.session
 import pytest
@@ -508,3 +509,88 @@ def test_missing_bucket_is_reported(aws, run_module):
     assert result["failed"]
     assert arn in result["msg"]
     assert all_flow_logs(aws["ec2"]) == []
+
+
+# --------------------------------------------------------------------------- planner, kill safety, ownership
+
+
+@pytest.fixture
+def create_calls(monkeypatch):
+    """The parameters of every CreateFlowLogs call."""
+    calls = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation_name, api_params):
+        if operation_name == "CreateFlowLogs":
+            calls.append(dict(api_params))
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return calls
+
+
+def test_create_uses_a_deterministic_client_token_and_tags_on_create(aws, run_module, create_calls):
+    args = s3_args(aws["vpc_id"], tags={"Name": "fl", "ManagedBy": "netsec.aws_peering"}, capture_interval=300)
+    first = run_module(vpc_flow_log, args)
+    run_module(vpc_flow_log, dict(args, state="absent"))
+    second = run_module(vpc_flow_log, args)
+    assert first["flow_log_id"] != second["flow_log_id"]
+    tokens = [call["ClientToken"] for call in create_calls]
+    assert len(tokens) == 2 and tokens[0] == tokens[1] and len(tokens[0]) == 40
+    assert create_calls[0]["TagSpecifications"] == [{"ResourceType": "vpc-flow-log", "Tags": [
+        {"Key": "ManagedBy", "Value": "netsec.aws_peering"}, {"Key": "Name", "Value": "fl"}]}]
+    other = fl_utils.flow_log_request(fl_utils.flow_log_desired(s3_args(aws["vpc_id"], traffic_type="REJECT")), {})
+    assert fl_utils.client_token(other) != tokens[0]
+
+
+def test_a_stale_token_answer_is_created_again_with_a_new_token(aws, run_module, monkeypatch, create_calls):
+    """AWS answers a token it remembers with the flow log it made then, even when it was deleted since."""
+    original = botocore.client.BaseClient._make_api_call
+    answered = []
+
+    def stale_once(self, operation_name, api_params):
+        if operation_name == "CreateFlowLogs" and not answered:
+            answered.append(api_params["ClientToken"])
+            return {"FlowLogIds": ["fl-0000000000000dead"], "Unsuccessful": []}
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", stale_once)
+    monkeypatch.setattr(vpc_flow_log.time, "sleep", lambda seconds: None)
+    result = run_module(vpc_flow_log, s3_args(aws["vpc_id"]))
+    assert not result["failed"], result["msg"]
+    described = all_flow_logs(aws["ec2"])
+    assert [f["FlowLogId"] for f in described] == [result["flow_log_id"]]
+    request = fl_utils.flow_log_request(fl_utils.flow_log_desired(s3_args(aws["vpc_id"])), {})
+    assert answered == [fl_utils.client_token(request)]
+    assert [call["ClientToken"] for call in create_calls] == [fl_utils.client_token(request, "fl-0000000000000dead")]
+
+
+def test_require_owner_tag_refuses_a_flow_log_of_others(aws, run_module):
+    ec2 = aws["ec2"]
+    theirs = ec2.create_flow_logs(ResourceIds=[aws["vpc_id"]], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
+                                  LogDestination=BUCKET_ARN)["FlowLogIds"][0]
+    for args in (s3_args(aws["vpc_id"], traffic_type="REJECT", require_owner_tag=True),
+                 s3_args(aws["vpc_id"], state="absent", require_owner_tag=True)):
+        result = run_module(vpc_flow_log, args)
+        assert result["failed"] and theirs in result["msg"] and "ManagedBy=netsec.aws_peering" in result["msg"]
+    assert [f["FlowLogId"] for f in all_flow_logs(ec2)] == [theirs]
+
+
+def test_idempotent_run_makes_no_write_and_returns_the_described_flow_logs(aws, run_module, monkeypatch):
+    args = s3_args(aws["vpc_id"], tags={"Name": "fl"})
+    first = run_module(vpc_flow_log, args)
+    assert [c["action"] for c in first["changes"]] == ["create"]
+    assert [f["FlowLogId"] for f in first["flow_logs"]] == [first["flow_log_id"]]
+    operations = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation_name, api_params):
+        operations.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    second = run_module(vpc_flow_log, args)
+    assert second["changed"] is False and second["changes"] == []
+    assert operations == ["DescribeFlowLogs"]
+    # The module and the planner agree: the plan of what the module describes is empty.
+    assert fl_utils.plan_flow_log(second["flow_logs"], args) == []
