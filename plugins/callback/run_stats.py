@@ -13,8 +13,8 @@ description:
   - Counts, per host, the module processes a run starts (every result of a module, loop items included; controller-only
     actions such as set_fact, assert, debug, include and plan_report start none) and the changed results, and writes them
     as JSON when the run ends. C(make bench) uses it to show where a run's time goes.
-  - A result comes from a module process when it carries C(invocation), which every module returns and no
-    controller-side action does.
+  - A result comes from a module process unless its action runs on the controller only (set_fact, assert, debug,
+    include and import, meta, validate_argument_spec, set_stats, fail, plan_report, reachability_report).
 options:
   output:
     description: The JSON file to write; nothing is written when unset.
@@ -29,6 +29,11 @@ import json
 
 from ansible.plugins.callback import CallbackBase
 
+CONTROLLER_ONLY = {
+    "set_fact", "assert", "debug", "include_role", "include_tasks", "import_role", "import_tasks", "meta",
+    "validate_argument_spec", "set_stats", "fail", "plan_report", "reachability_report", "add_host", "group_by",
+}
+
 
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
@@ -42,9 +47,9 @@ class CallbackModule(CallbackBase):
 
     def _count(self, result, changed):
         stats = self.hosts.setdefault(result._host.get_name(), {"module_runs": 0, "changed": 0, "modules": {}})
-        if "invocation" in result._result:
+        action = result._task.action
+        if action.rsplit(".", 1)[-1] not in CONTROLLER_ONLY:
             stats["module_runs"] += 1
-            action = result._task.action
             stats["modules"][action] = stats["modules"].get(action, 0) + 1
         if changed:
             stats["changed"] += 1

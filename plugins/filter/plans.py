@@ -107,7 +107,14 @@ PEERING_STEPS = {
     "accept": lambda state, ctx: peering_planner.plan_side(state, ctx["spec"], ctx["peers"], "accepter"),
     "connect": lambda state, ctx: peering_planner.plan_side(state, ctx["spec"], ctx["peers"], "requester"),
     "teardown": lambda state, ctx: peering_planner.plan_teardown(state, ctx["spec"], ctx["peers"]),
+    # Each side reports only what it removes: routes and the peerings it requested, or routes and its role.
+    "teardown-requester": lambda state, ctx: _only(peering_planner.plan_teardown(state, ctx["spec"], ctx["peers"]), "iam-role "),
+    "teardown-accepter": lambda state, ctx: _only(peering_planner.plan_teardown(state, ctx["spec"], ctx["peers"]), "peering "),
 }
+
+
+def _only(plan, left_out):
+    return dict(plan, changes=[change for change in plan["changes"] if not change["resource"].startswith(left_out)])
 
 
 def peering_plan(state, step, context):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: plan_report
-short_description: Stop on a stage's plan errors and show its changes
+short_description: Compute a stage's plan, stop on its errors and show its changes
 version_added: 0.1.0
 description:
   - Runs on the controller only (an action plugin; no module process, no AWS call).
+  - With O(planner), computes the plan itself, calling that planner filter of the collection with the host's
+    C(site_state) fact as it is (never templated again, which is what a large state costs) and O(planner_args).
+    The plan's keys are returned at the top level of the result, so C(register) gives the plan.
   - Fails, listing every problem, when the plan has errors, so a bad input or a resource that is not
     ours stops the run before any change.
   - Returns the plan's changes. In check mode the task reports C(changed) when the plan has changes and,
@@ -24,9 +27,17 @@ options:
     required: true
   plan:
     description: The plan, a dict with C(changes) (list of dicts with C(resource), C(action) and optionally
-      C(field), C(before), C(after)) and C(errors) (list of strings).
+      C(field), C(before), C(after)) and C(errors) (list of strings). Either O(plan) or O(planner).
     type: dict
-    required: true
+  planner:
+    description: The name of a planner filter of this collection (for example C(network_plan)), called with the
+      host's C(site_state) and O(planner_args).
+    type: str
+  planner_args:
+    description: The planner's arguments after the site state.
+    type: list
+    elements: raw
+    default: []
 attributes:
   check_mode:
     support: full
@@ -41,7 +52,14 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Show the network plan (fails on its errors)
+- name: Plan the network; stop on its problems before any change
+  netsec.aws_peering.plan_report:
+    stage: network
+    planner: network_plan
+    planner_args: ["{{ vpc_spec }}"]
+  register: vpc_plan
+
+- name: Show a plan computed elsewhere
   netsec.aws_peering.plan_report:
     stage: network
     plan: "{{ site_state | netsec.aws_peering.network_plan(vpc_spec) }}"
