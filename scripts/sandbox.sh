@@ -11,6 +11,7 @@
 #   sandbox.sh stop    stop the one recorded in the pid file
 #   sandbox.sh status  exit 0 when it answers
 #   sandbox.sh env     print the environment a run against the sandbox needs
+#   sandbox.sh admin-env  the same with the organisation administrator's key (tests playing another team)
 # Environment: SANDBOX_PORT (default 5000), SANDBOX_DIR (pid, log, credentials and the record
 # of every authorized action, default ./sandbox), SANDBOX_INVENTORY (default
 # inventories/sandbox), SANDBOX_SEED (a command run before enforcement, with SANDBOX_URL set:
@@ -24,6 +25,7 @@ inventory=${SANDBOX_INVENTORY:-$here/inventories/sandbox}
 pidfile=$dir/moto-$port.pid
 logfile=$dir/moto-$port.log
 credentials=$dir/credentials-$port
+admin_credentials=$dir/admin-credentials-$port
 actions=$dir/actions-$port.jsonl
 url=http://127.0.0.1:$port
 
@@ -37,12 +39,16 @@ AWS_ENDPOINT_URL=$url
 AWS_DEFAULT_REGION=us-east-1
 AWS_EC2_METADATA_DISABLED=true
 SANDBOX_PORT=$port
+SANDBOX_ADMIN_CREDENTIALS=$admin_credentials
 ENV
 }
 
 bootstrap() {
   local principal
-  principal=$("$venv/bin/python" "$here/scripts/sandbox_principal.py" create --url "$url" --credentials "$credentials")
+  local accounts
+  accounts=$("$venv/bin/python" -c 'import sys, yaml; hosts = yaml.safe_load(open(sys.argv[1] + "/hosts.yml"))["all"]["children"]["networks"]["hosts"]; print(",".join(sorted({str(h["aws_account_id"]) for h in hosts.values()})))' "$inventory")
+  principal=$("$venv/bin/python" "$here/scripts/sandbox_principal.py" create --url "$url" --credentials "$credentials" \
+    --admin-credentials "$admin_credentials" --accounts "$accounts")
   (cd "$here" && env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN -u AWS_SHARED_CREDENTIALS_FILE \
       AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_ENDPOINT_URL="$url" SANDBOX_PORT="$port" \
       AWS_EC2_METADATA_DISABLED=true PATH="$venv/bin:$PATH" ANSIBLE_CONFIG="$here/ansible.cfg" \
@@ -105,7 +111,7 @@ case "${1:-}" in
       pid=$(cat "$pidfile")
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      rm -f "$pidfile" "$credentials"
+      rm -f "$pidfile" "$credentials" "$admin_credentials"
       echo "sandbox: emulator on port $port stopped"
     else
       echo "sandbox: no pid file for port $port; nothing to stop"
@@ -114,9 +120,13 @@ case "${1:-}" in
   env)
     sandbox_env
     ;;
+  admin-env)
+    # The organisation's administrator (for tests playing another team of an account).
+    sandbox_env | sed "s|^AWS_SHARED_CREDENTIALS_FILE=.*|AWS_SHARED_CREDENTIALS_FILE=$admin_credentials|"
+    ;;
   status)
     healthy && echo "sandbox: running at $url" || { echo "sandbox: not running at $url"; exit 1; }
     ;;
   *)
-    echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|status|env|admin-env" >&2; exit 2 ;;
 esac

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The sandbox's automation principal, and the switch that makes the emulator enforce IAM.
 
-  sandbox_principal.py create  --url URL --credentials FILE
+  sandbox_principal.py create  --url URL --credentials FILE [--admin-credentials FILE --accounts A,B]
       Creates, with the emulator's default credentials (before enforcement), the IAM user
       `netsec-controller` in the controller account (the emulator's default 123456789012) with an
       access key and a policy that allows only sts:AssumeRole into the sites' automation roles.
       Writes the key to FILE as a shared-credentials file (mode 0600) and prints the user's ARN.
+      With --admin-credentials, also the organisation's administrator: the user `sandbox-admin`,
+      allowed only to assume `OrganizationAccountAccessRole` in the given accounts, where that role
+      may do anything. Tests use it to play the other teams of an account (seeding a route, drift).
   sandbox_principal.py enforce --url URL --credentials FILE
       Switches IAM enforcement on (POST /moto-api/reset-auth, body "0"), then proves it: the
       default dummy keys are refused and the controller's key is accepted.
@@ -54,13 +57,49 @@ def create(url, path):
                        "Action": "sts:AssumeRole", "Resource": AUTOMATION_ROLE_PATTERN}]}))
     for key in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]:
         iam.delete_access_key(UserName=USER, AccessKeyId=key["AccessKeyId"])
-    key = iam.create_access_key(UserName=USER)["AccessKey"]
+    write_credentials(path, iam.create_access_key(UserName=USER)["AccessKey"])
+    print(iam.get_user(UserName=USER)["User"]["Arn"])
+
+
+ADMIN = "sandbox-admin"
+ORG_ROLE = "OrganizationAccountAccessRole"
+
+
+def write_credentials(path, key):
     config = configparser.ConfigParser()
     config["default"] = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         config.write(handle)
-    print(iam.get_user(UserName=USER)["User"]["Arn"])
+
+
+def create_admin(url, path, accounts):
+    """The organisation's administrator: a user that can only assume the accounts' access role, which can do anything."""
+    iam = client("iam", url)
+    try:
+        iam.get_user(UserName=ADMIN)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_user(UserName=ADMIN, Tags=[{"Key": "ManagedBy", "Value": "sandbox"}])
+    admin_arn = iam.get_user(UserName=ADMIN)["User"]["Arn"]
+    iam.put_user_policy(UserName=ADMIN, PolicyName="assume-organisation-access", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::*:role/{ORG_ROLE}"}]}))
+    for key in iam.list_access_keys(UserName=ADMIN)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=ADMIN, AccessKeyId=key["AccessKeyId"])
+    write_credentials(path, iam.create_access_key(UserName=ADMIN)["AccessKey"])
+    sts = client("sts", url)
+    for account in accounts:
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ORG_ROLE}", RoleSessionName="bootstrap")["Credentials"]
+        account_iam = client("iam", url, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"])
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": admin_arn}, "Action": "sts:AssumeRole"}]})
+        try:
+            account_iam.create_role(RoleName=ORG_ROLE, AssumeRolePolicyDocument=trust)
+        except account_iam.exceptions.EntityAlreadyExistsException:
+            account_iam.update_assume_role_policy(RoleName=ORG_ROLE, PolicyDocument=trust)
+        account_iam.put_role_policy(RoleName=ORG_ROLE, PolicyName="administrator", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 
 
 def read_credentials(path):
@@ -91,10 +130,14 @@ def main(argv=None):
     parser.add_argument("command", choices=["create", "enforce"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--credentials", required=True)
+    parser.add_argument("--admin-credentials")
+    parser.add_argument("--accounts", default="")
     args = parser.parse_args(argv)
     url = loopback(args.url.rstrip("/"))
     if args.command == "create":
         create(url, args.credentials)
+        if args.admin_credentials:
+            create_admin(url, args.admin_credentials, [a for a in args.accounts.split(",") if a])
     else:
         enforce(url, args.credentials)
 

@@ -62,9 +62,13 @@ class ActionModule(ActionBase):
         result.update(changed=False, summary=proof.get("summary"), violations=proof.get("violations", []),
                       failing_controls=failing, proof=base + "-reachability.json", report=base + "-report.html")
         if proof.get("violations"):
-            result.update(failed=True, msg=(
-                f"{len(proof['violations'])} difference(s) between the live network and the intent (see {base}-reachability.json):\n- "
-                + "\n- ".join(v.get("reason", str(v)) for v in proof["violations"])))
+            text = (f"{len(proof['violations'])} difference(s) between the live network and the intent "
+                    f"(see {base}-reachability.json):\n- " + "\n- ".join(v.get("reason", str(v)) for v in proof["violations"]))
+            if self._task.check_mode:
+                # --check shows what a run would change: the differences are reported as the change, not as a failure.
+                result.update(changed=True, msg=text, warnings=[text])
+            else:
+                result.update(failed=True, msg=text)
         else:
             result["msg"] = f"Reachability proved for {len(sites)} site(s): {json.dumps(proof.get('summary'), sort_keys=True)}"
         return result

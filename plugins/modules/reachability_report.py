@@ -21,7 +21,8 @@ description:
     nothing else), writes C(<directory>/<environment_suffix>-reachability.json) (C(flows), C(violations), C(dns),
     C(summary), C(intent), C(controls)) and the auditor's report C(<directory>/<environment_suffix>-report.html),
     and fails when the live network differs from the intent, naming every differing flow and its deciding component.
-  - The files are written in check mode too; writing them is never reported as a change.
+  - The files are written in check mode too; writing them is never reported as a change. In check mode the
+    differences are reported as a change (what a run would repair), not as a failure.
 options:
   sites:
     description: The sites (inventory hosts) to evaluate; each must have C(site_state).
