@@ -561,8 +561,8 @@ def _internet_table(flows):
 def _flow_details(flows):
     rows = []
     for flow in flows:
-        if flow["kind"] == "internet" and flow["verdict"] == "deny":
-            continue
+        if flow["kind"] in ("internet", "peer_exposure") and flow["verdict"] == "deny":
+            continue  # a layer on its own: only what it opens is evidence (a closed intent port shows in the peer flow)
         rows.append([f'<span class="mono">{_e(flow["id"])}</span>',
                      f'<span class="mono">{_e(_end_label(flow["src"]) + _addresses(flow["src"]))}</span>',
                      f'<span class="mono">{_e(_end_label(flow["dst"]) + _addresses(flow["dst"]))}</span>',
@@ -638,8 +638,8 @@ def report_html(sites, intent, result, settings=None):
          "resolve to private IP addresses from the peer VPC; AWS also requires an active peering and DNS support and DNS "
          "hostnames in both VPCs.</p>" + _dns_table(result.get("dns") or [])),
         ("violations", "5. Violations", _violations_table(result.get("violations") or [])),
-        ("evidence", "6. Flow evidence", "<details><summary>Every peer and endpoint flow, and every open internet flow, with its "
-         "deciding component</summary>" + _flow_details(flows) + "</details>"),
+        ("evidence", "6. Flow evidence", "<details><summary>Every peer and endpoint flow, and every open internet flow and "
+         "per-layer peer exposure flow, with its deciding component</summary>" + _flow_details(flows) + "</details>"),
     ]
     body = "".join(f'<section id="{_e(sid)}"><h2>{_e(title)}</h2>{content}</section>' for sid, title, content in sections)
     scope = ", ".join(f"{name} ({(state or {}).get('account_id', '?')}, {(state or {}).get('region', '?')})" for name, state in sorted(sites.items()))

@@ -35,6 +35,7 @@ Intent
         "client_ports": [32768, 65535],         # default as shown
         "prefix_lists": {"pl-...": ["cidr", ...]},  # optional: customer-managed lists
         "internet": True,                       # default True: evaluate internet exposure
+        "peer_exposure": True,                  # default True: evaluate each layer toward the peers on its own
     }
 
 ``client_ports`` is the source-port range clients use. Network ACLs are stateless, so
@@ -70,6 +71,18 @@ What is modelled
   each layer on its own: a route to an internet, NAT or egress-only gateway
   (``layer: route``), the subnet's ACL (``network_acl``) and any security group of the
   VPC (``security_group``). Any allowed interval there is a violation.
+* Peer exposure (least privilege, defence in depth): for every ordered pair of private
+  subnets of two sites (peered or not: spokes of a hub too), each layer on its own over
+  the whole header space, in the packet's order: the source's workload groups' egress and
+  the source subnet's ACL egress toward the destination subnet, the destination subnet's
+  ACL ingress and the destination's workload groups' ingress from the source subnet. A
+  layer may open the intent's TCP ports of that direction; a network ACL may also open
+  the TCP client ports (``client_ports``) when the intent lets the destination open
+  connections to the source (the replies: outbound on the server side, inbound on the
+  client side, as the collection writes them). Anything else a layer allows is a
+  violation (``kind: peer_exposure``) naming the layer, the direction and the ACL entry or
+  group rule, even when another layer keeps the end-to-end flow denied. A layer that
+  refuses an intent port is left to the end-to-end flow, which names it.
 
 Subnet-to-subnet flows are IPv4 (the sites' private subnets' CIDR blocks). Every ordered
 pair of sites is evaluated; a pair no intent peering joins (spokes of a hub) is
@@ -82,9 +95,11 @@ Output
     {
         "flows": [{
             "id": "F0001",
-            "kind": "peer" | "endpoint" | "internet",
+            "kind": "peer" | "endpoint" | "internet" | "peer_exposure",
             "peering": "trading-analytics" | None,      # the intent peering joining the sites
             "layer": "end-to-end" | "route" | "network_acl" | "security_group",
+            "direction": "egress" | "ingress",          # peer_exposure flows only: the side of the layer
+            "intended": [[443, 443], [32768, 65535]],   # peer_exposure flows only: what the layer may open
             "src": {"site": "trading", "subnet_id": "subnet-...", "cidr": "10.0.1.0/24"},
             "dst": {"site": "analytics", "subnet_id": "subnet-...", "cidr": "10.1.1.0/24"}
                    # or {"site": "trading", "service": "s3", "prefix_list_id": "pl-...", "cidr": None,
@@ -101,6 +116,7 @@ Output
             "path": [component, ...],                   # allow only: every permission relied on
         }],
         "violations": [{"kind": ..., "flow": "F0007", ..., "reason": "..."}],   # empty when all is well
+                      # peer_exposure ones also carry "peering", "layer", "direction" and "component"
         "dns": [{"peering", "peering_connection_id", "direction", "client_site", "resolved_site",
                  "resolves", "expected", "because", "checks": [{"check", "ok", "detail"}]}],
         "summary": {"flows", "allowed", "denied", "violations", "compliant", "by_kind", ...},
@@ -112,7 +128,10 @@ return route, then along the packet's path: source security group (egress), sour
 ACL (egress, reply), source ACL (ingress, reply). For an allow, ``component`` is the last
 security-group rule relied on (for a subnet-to-subnet flow, the destination's ingress rule
 that admits it) and ``path`` lists every permission. Adjacent intervals with the same
-verdict, expectation and reason are merged.
+verdict, expectation and reason are merged. A flow of one layer (internet, peer_exposure)
+names that layer's entry or rule. For a peer_exposure flow, ``expected: allow`` means the
+intent lets that layer open the interval (it need not: only an interval the layer allows
+and the intent does not is a violation).
 
 Public functions: ``evaluate(sites, intent)``, ``dns_proof(sites, intent)``,
 ``private_subnets(sites, intent)``, ``describe_component(component, flow=None)``,
@@ -400,6 +419,7 @@ class _Model:
         services = intent.get("endpoint_services", DEFAULT_ENDPOINT_SERVICES)
         self.endpoint_services = {str(k): self._check_ports(v, f"endpoint_services.{k}") for k, v in (services or {}).items()}
         self.check_internet = bool(intent.get("internet", True))
+        self.check_peer_exposure = bool(intent.get("peer_exposure", True))
         self.connections = self._connections()
 
     def _check_peering(self, peering, index):
@@ -825,8 +845,17 @@ def _component_spans(site, subnet_id, groups):
     table, _assoc = site.route_table_for(subnet_id)
     for route in (table or {}).get("Routes") or []:
         spans.extend(span for _dest, span, _rank in _route_destinations(site, route))
-    for entry in (site.acl_for(subnet_id) or {}).get("Entries") or []:
-        spans.extend(_spans_of([entry.get("CidrBlock"), entry.get("Ipv6CidrBlock")]))
+    return spans + _acl_spans(site.acl_for(subnet_id)) + _group_spans(site, groups)
+
+
+def _acl_spans(acl):
+    """Every CIDR an entry of the ACL can match."""
+    return _spans_of([c for entry in (acl or {}).get("Entries") or [] for c in (entry.get("CidrBlock"), entry.get("Ipv6CidrBlock"))])
+
+
+def _group_spans(site, groups):
+    """Every CIDR a rule of the groups can match (CIDRs, IPv6 CIDRs, prefix lists)."""
+    spans = []
     for group in groups:
         for perm in (group.get("IpPermissions") or []) + (group.get("IpPermissionsEgress") or []):
             spans.extend(_spans_of([r.get("CidrIp") for r in perm.get("IpRanges") or []]))
@@ -1026,12 +1055,17 @@ def _peer_flows(model):
             if src_site is dst_site or not src_site.vpc_id or not dst_site.vpc_id:
                 continue
             peerings = model.peerings_between(src_site.name, dst_site.name)
-            ports = sorted({p for peering in peerings if _allows_direction(peering, src_site.name) for p in peering["ports"]})
+            ports = _intent_ports(peerings, src_site.name)
             extra = {"kind": "peer", "layer": "end-to-end", "peering": peerings[0]["name"] if peerings else None}
             for src_id in src_site.private_subnet_ids:
                 for dst_id in dst_site.private_subnet_ids:
                     flows.extend(_peer_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, extra))
     return flows
+
+
+def _intent_ports(peerings, src_name):
+    """The TCP ports the intent lets `src_name` open connections to, through the peerings joining it to the other site."""
+    return sorted({p for peering in peerings if _allows_direction(peering, src_name) for p in peering["ports"]})
 
 
 def _allows_direction(peering, src_name):
@@ -1161,6 +1195,73 @@ def _internet_layer_flows(model, site, subnet_id, groups, internet, inbound, cut
     return flows
 
 
+def _peer_exposure_flows(model):
+    """Each layer between the private subnets of two sites, on its own (see the module docstring)."""
+    flows = []
+    for src_site in model.sites.values():
+        for dst_site in model.sites.values():
+            if src_site is dst_site or not src_site.vpc_id or not dst_site.vpc_id:
+                continue
+            peerings = model.peerings_between(src_site.name, dst_site.name)
+            ports = _intent_ports(peerings, src_site.name)
+            # The destination opens connections to the source: the source's replies go to its client ports.
+            replies = bool(_intent_ports(peerings, dst_site.name))
+            extra = {"kind": "peer_exposure", "peering": peerings[0]["name"] if peerings else None}
+            for src_id in src_site.private_subnet_ids:
+                for dst_id in dst_site.private_subnet_ids:
+                    flows.extend(_peer_exposure_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, replies, extra))
+    return flows
+
+
+def _peer_exposure_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, replies, extra):
+    src, dst = _subnet_end(src_site, src_id), _subnet_end(dst_site, dst_id)
+    src_groups, dst_groups = src_site.group_list(src_site.workload_group_ids), dst_site.group_list(dst_site.workload_group_ids)
+    same_region = src_site.region == dst_site.region
+    src_acl, dst_acl = src_site.acl_for(src_id), dst_site.acl_for(dst_id)
+
+    def to_dst(block):
+        return _Peer(block, dst_site.label(dst_id), dst_site.workload_group_ids, same_region)
+
+    def from_src(block):
+        return _Peer(block, src_site.label(src_id), src_site.workload_group_ids, same_region)
+
+    layers = (  # along the packet's path, as the end-to-end flow checks them; each cut only by its own CIDRs
+        ("security_group", "egress", _group_spans(src_site, src_groups),
+         lambda s, d, protocol: _sg_stage(src_site, src_groups, True, protocol, to_dst(d))),
+        ("network_acl", "egress", _acl_spans(src_acl),
+         lambda s, d, protocol: _acl_stage(src_site, src_acl, True, protocol, d, "request")),
+        ("network_acl", "ingress", _acl_spans(dst_acl),
+         lambda s, d, protocol: _acl_stage(dst_site, dst_acl, False, protocol, s, "request")),
+        ("security_group", "ingress", _group_spans(dst_site, dst_groups),
+         lambda s, d, protocol: _sg_stage(dst_site, dst_groups, False, protocol, from_src(s))),
+    )
+    flows = []
+    for layer, direction, cuts, stage in layers:
+        for protocol in PROTOCOLS:
+            opened = [(p, p) for p in ports] if protocol == TCP else []
+            if protocol == TCP and replies and layer == "network_acl":
+                opened.append(tuple(model.client_ports))  # stateless: the replies to the destination's connections
+            intended = _union(opened)
+            layer_extra = dict(extra, layer=layer, direction=direction, intended=intended)
+            expected = _pieces_from([(low, high, True, ALLOW) for low, high in intended], (True, DENY))
+
+            def stages_for(src_block, dst_block, protocol=protocol, stage=stage):
+                return [stage(src_block, dst_block, protocol)]
+            flows.extend(_evaluate_family(src, dst, protocol, cuts, stages_for, expected, layer_extra))
+    return flows
+
+
+def _union(ranges):
+    """The (low, high) ranges as the fewest sorted [low, high] intervals."""
+    merged = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return merged
+
+
 # ---------------------------------------------------------------- DNS
 
 def dns_proof(sites, intent=None, model=None):
@@ -1220,6 +1321,8 @@ def evaluate(sites, intent=None):
     flows = _peer_flows(model) + _endpoint_flows(model)
     if model.check_internet:
         flows += _internet_flows(model)
+    if model.check_peer_exposure:  # last: the IDs of the other flows do not depend on it
+        flows += _peer_exposure_flows(model)
     for index, flow in enumerate(flows, start=1):
         flow["id"] = f"F{index:04d}"
     dns = dns_proof(sites, intent, model)
@@ -1227,10 +1330,20 @@ def evaluate(sites, intent=None):
     return {"flows": flows, "violations": violations, "dns": dns, "summary": _summary(model, flows, dns, violations)}
 
 
+def _violates(flow):
+    """Whether a flow differs from the intent (a peer_exposure layer only by opening what the intent does not)."""
+    if flow["kind"] == "peer_exposure":
+        return flow["verdict"] == ALLOW and flow["expected"] == DENY
+    return flow["verdict"] != flow["expected"]
+
+
 def _flow_violations(flows):
     out = []
     for flow in flows:
-        if flow["verdict"] == flow["expected"]:
+        if not _violates(flow):
+            continue
+        if flow["kind"] == "peer_exposure":
+            out.append(_peer_exposure_violation(flow))
             continue
         what = f"{_flow_ports_text(flow)} from {_end_text(flow['src'])} to {_end_text(flow['dst'])}"
         if flow["expected"] == ALLOW:
@@ -1243,6 +1356,26 @@ def _flow_violations(flows):
                     "protocol": flow["protocol"], "ports": flow["ports"], "verdict": flow["verdict"],
                     "expected": flow["expected"], "because": flow["because"], "reason": reason})
     return out
+
+
+def _peer_exposure_violation(flow):
+    layer, direction = flow["layer"], flow["direction"]
+    ends = [_end_text(end) + (f" [{', '.join(end['addresses'])}]" if end.get("addresses") else "")
+            for end in (flow["src"], flow["dst"])]
+    what = f"{_flow_ports_text(flow)} from {ends[0]} to {ends[1]}"
+    intended = ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in flow.get("intended") or [])
+    if not flow.get("peering"):
+        why = f"no intent peering joins {flow['src']['site']} and {flow['dst']['site']}"
+    elif intended:
+        why = f"intent {flow['peering']} lets this layer open only {flow['protocol']} {intended}"
+    else:
+        why = f"intent {flow['peering']} lets this layer open no {flow['protocol']}"
+    reason = (f"peer exposure at the {layer} {direction} layer (on its own): expected deny for {what} ({why}), "
+              f"but {layer} allows: {describe_component(flow['component'], flow)}")
+    return {"kind": flow["kind"], "flow": flow["id"], "peering": flow.get("peering"), "layer": layer, "direction": direction,
+            "component": flow["component"], "src": flow["src"], "dst": flow["dst"], "protocol": flow["protocol"],
+            "ports": flow["ports"], "verdict": flow["verdict"], "expected": flow["expected"], "because": flow["because"],
+            "reason": reason}
 
 
 def _end_text(end):
@@ -1289,7 +1422,7 @@ def _summary(model, flows, dns, violations):
         entry = by_kind.setdefault(flow["kind"], {"flows": 0, "allowed": 0, "denied": 0, "violations": 0})
         entry["flows"] += 1
         entry["allowed" if flow["verdict"] == ALLOW else "denied"] += 1
-        entry["violations"] += flow["verdict"] != flow["expected"]
+        entry["violations"] += _violates(flow)
     return {
         "sites": sorted(model.sites),
         "peerings": [p["name"] for p in model.peerings],

@@ -17,6 +17,10 @@ description:
     S3 and DynamoDB gateway endpoints, and to and from the internet, modelling routes, peerings, network ACLs (with
     the stateless return path) and security groups as AWS does; and whether private DNS names resolve across each
     peering both ways.
+  - Each layer is also checked on its own (source security groups' egress, source network ACL egress, destination
+    network ACL ingress, destination security groups' ingress): a layer that opens to a peer's subnet anything the
+    intent does not need (say TCP 22) is a C(peer_exposure) violation even while another layer still blocks the
+    flow, because defence in depth is only as deep as each layer.
   - Compares the result with the intent (the C(peerings) with their ports and directions; the endpoints on 443;
     nothing else), writes C(<directory>/<environment_suffix>-reachability.json) (C(flows), C(violations), C(dns),
     C(summary), C(intent), C(controls)) and the auditor's report C(<directory>/<environment_suffix>-report.html),

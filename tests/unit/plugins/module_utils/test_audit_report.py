@@ -401,6 +401,32 @@ def test_html_shows_controls_matrix_dns_and_violations(build_sites, audit_settin
     assert 'class="badge FAIL"' not in clean and "None: every evaluated flow and DNS direction matches the intent." in clean
 
 
+def _section(page, section_id):
+    start = page.index(f'<section id="{section_id}">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_peer_exposure_fails_the_reachability_control_and_shows_in_the_report(build_sites, audit_settings):
+    sites, intent = build_sites()
+    # Port 22 from the peer's subnet on the destination's group and ACL: the end-to-end flow stays denied.
+    group(sites, "analytics")["IpPermissions"].append(sg_in("10.0.1.0/24"))
+    acl(sites, "analytics")["Entries"].append(nacl_in(95, "10.0.1.0/24"))
+    result = evaluate(sites, intent)
+    control = by_id(audit_report.controls(sites, intent, audit_settings, result=result))["NS-6"]
+    assert control["status"] == "FAIL"
+    assert any("security_group allows: sg-analytics-peering ingress rule tcp 22 from 10.0.1.0/24" in f for f in control["findings"])
+    assert any("network_acl allows: acl-analytics-private ingress rule 95" in f for f in control["findings"])
+    page = audit_report.report_html(sites, intent, result, dict(audit_settings, generated_at="fixed"))
+    assert _section(page, "violations").count("<td>peer_exposure</td>") == 6
+    evidence = _section(page, "evidence")
+    exposure = [f for f in result["flows"] if f["kind"] == "peer_exposure"]
+    opened = [f["id"] for f in exposure if f["verdict"] == "allow"]
+    assert opened and all(f'<span class="mono">{fid}</span>' in evidence for fid in opened)
+    # A layer's closed intervals are not evidence (a closed intent port is the end-to-end flow's business).
+    assert not any(f'<span class="mono">{f["id"]}</span>' in evidence for f in exposure if f["verdict"] == "deny")
+    assert all(f'<span class="mono">{f["id"]}</span>' in evidence for f in result["flows"] if f["kind"] == "peer")
+
+
 # ---------------------------------------------------------------- the filters
 
 def test_filters_are_registered():

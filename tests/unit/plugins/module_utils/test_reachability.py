@@ -83,8 +83,8 @@ def covers(end, address):
 
 
 def peer_only(intent):
-    """Skip the endpoint and internet families (for tables about subnet-to-subnet flows: faster)."""
-    intent.update(internet=False, endpoint_services={})
+    """Skip the endpoint, internet and peer-exposure families (for tables about subnet-to-subnet flows: faster)."""
+    intent.update(internet=False, endpoint_services={}, peer_exposure=False)
     return intent
 
 
@@ -721,6 +721,305 @@ def test_service_prefix_lists_are_not_the_internet(build_sites):
     opened = [ipaddress.ip_network(a) for a in flow["dst"]["addresses"]]
     assert all(net.subnet_of(ipaddress.ip_network("52.0.0.0/8")) for net in opened)
     assert not any(net.overlaps(ipaddress.ip_network("52.216.0.0/15")) for net in opened)
+
+
+# ---------------------------------------------------------------- peer exposure (each layer on its own)
+
+PEERS = ("trading", "analytics")
+
+
+def exposure_only(intent):
+    """Only the subnet-to-subnet families (end-to-end and per layer)."""
+    intent.update(internet=False, endpoint_services={})
+    return intent
+
+
+def exposures(result):
+    """{(src subnet, dst subnet, layer, direction, protocol, (from, to), deciding component)} of the peer_exposure violations."""
+    out = set()
+    for v in result["violations"]:
+        if v["kind"] != "peer_exposure":
+            continue
+        comp = v["component"]
+        decider = (comp["network_acl_id"], comp["rule_number"]) if comp["type"] == "network_acl" else (comp["group_id"],)
+        out.add((v["src"]["subnet_id"], v["dst"]["subnet_id"], v["layer"], v["direction"], v["protocol"], tuple(v["ports"]),
+                 decider))
+    return out
+
+
+def every_subnet(name):
+    return [f"subnet-{name}-{az}" for az in "abc"]
+
+
+def expose(srcs, dsts, layer, direction, decider, *intervals_):
+    """The violations expected: each (protocol, from, to) of `intervals_` for every src x dst subnet pair."""
+    return {(s, d, layer, direction, protocol, (low, high), decider)
+            for s in srcs for d in dsts for protocol, low, high in intervals_}
+
+
+def _sg_ingress_ssh_from_peer_subnet(sites, _intent):
+    group(sites, "analytics")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.1.0/24"}]})
+
+
+def _nacl_ingress_95_ssh_from_peer_subnet(sites, _intent):
+    entries(sites, "analytics").append({"RuleNumber": 95, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "6",
+                                        "RuleAction": "allow", "PortRange": {"From": 22, "To": 22}})
+
+
+def _sg_egress_8080_to_peer(sites, _intent):
+    group(sites, "trading")["IpPermissionsEgress"].append(
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]})
+
+
+def _nacl_egress_all_traffic_to_peer_subnet(sites, _intent):
+    entries(sites, "trading").append({"RuleNumber": 90, "Egress": True, "CidrBlock": "10.1.1.0/24", "Protocol": "-1",
+                                      "RuleAction": "allow"})
+
+
+def _deny_entry_before_the_allow(sites, _intent):
+    entries(sites, "analytics").insert(0, {"RuleNumber": 95, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "6",
+                                           "RuleAction": "allow", "PortRange": {"From": 22, "To": 22}})
+    # Listed first is the allow, last the deny: only the rule number puts 94 before 95.
+    entries(sites, "analytics").append({"RuleNumber": 94, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
+                                        "RuleAction": "deny", "PortRange": {"From": 22, "To": 22}})
+
+
+def _deny_entry_after_the_allow(sites, intent):
+    entries(sites, "analytics").insert(0, {"RuleNumber": 96, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
+                                           "RuleAction": "deny", "PortRange": {"From": 22, "To": 22}})
+    _nacl_ingress_95_ssh_from_peer_subnet(sites, intent)
+
+
+def _sg_ingress_range_over_the_intent_ports(sites, _intent):
+    group(sites, "analytics")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]})
+
+
+def _nacl_ingress_range_over_intent_port_and_return_range(sites, _intent):
+    entries(sites, "analytics").append({"RuleNumber": 105, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
+                                        "RuleAction": "allow", "PortRange": {"From": 1024, "To": 65535}})
+
+
+def _sg_ingress_by_reference_to_the_peer_group(sites, _intent):
+    group(sites, "analytics")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "UserIdGroupPairs": [{"GroupId": "sg-trading-peering", "UserId": "111111111111"}]})
+
+
+def _sg_ingress_return_range_from_peer(sites, _intent):  # groups are stateful: replies need no rule
+    group(sites, "trading")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 32768, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.1.2.0/24"}]})
+
+
+def _redundant_intent_and_return_entries(sites, _intent):
+    # Broader copies of what the collection writes: the intent ports and the return range only.
+    group(sites, "analytics")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]})
+    group(sites, "trading")["IpPermissionsEgress"].append(
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]})
+    entries(sites, "analytics").append({"RuleNumber": 105, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
+                                        "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+    entries(sites, "trading").append({"RuleNumber": 105, "Egress": True, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
+                                      "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+
+
+ANALYTICS_ACL, TRADING_ACL = "acl-analytics-private", "acl-trading-private"
+PEER_EXPOSURE_CASES = [
+    pytest.param(_sg_ingress_ssh_from_peer_subnet,
+                 expose([SRC], every_subnet("analytics"), "security_group", "ingress", ("sg-analytics-peering",), ("tcp", 22, 22)),
+                 id="sg-ingress-22-from-peer-subnet"),
+    pytest.param(_nacl_ingress_95_ssh_from_peer_subnet,
+                 expose([SRC], every_subnet("analytics"), "network_acl", "ingress", (ANALYTICS_ACL, 95), ("tcp", 22, 22)),
+                 id="nacl-ingress-95-22-from-peer-subnet"),
+    pytest.param(_sg_egress_8080_to_peer,
+                 expose(every_subnet("trading"), every_subnet("analytics"), "security_group", "egress", ("sg-trading-peering",),
+                        ("tcp", 8080, 8080)), id="sg-egress-8080-to-peer"),
+    # 443 and 5432 are the intent's, 32768-65535 the replies to analytics' own connections: only the rest is exposure.
+    pytest.param(_nacl_egress_all_traffic_to_peer_subnet,
+                 expose(every_subnet("trading"), [DST], "network_acl", "egress", (TRADING_ACL, 90),
+                        ("tcp", 0, 442), ("tcp", 444, 5431), ("tcp", 5433, 32767), ("udp", 0, 65535), ("icmp", 0, 255)),
+                 id="nacl-egress-all-traffic-to-peer"),
+    pytest.param(_deny_entry_before_the_allow, set(), id="deny-entry-before-the-allow-hides-it"),
+    pytest.param(_deny_entry_after_the_allow,
+                 expose([SRC], every_subnet("analytics"), "network_acl", "ingress", (ANALYTICS_ACL, 95), ("tcp", 22, 22)),
+                 id="deny-entry-after-the-allow-does-not"),
+    pytest.param(_sg_ingress_range_over_the_intent_ports,
+                 expose(every_subnet("trading"), every_subnet("analytics"), "security_group", "ingress", ("sg-analytics-peering",),
+                        ("tcp", 444, 5431)), id="sg-range-less-the-intent-ports"),
+    pytest.param(_nacl_ingress_range_over_intent_port_and_return_range,
+                 expose(every_subnet("trading"), every_subnet("analytics"), "network_acl", "ingress", (ANALYTICS_ACL, 105),
+                        ("tcp", 1024, 5431), ("tcp", 5433, 32767)), id="nacl-range-less-intent-port-and-return-range"),
+    pytest.param(_sg_ingress_by_reference_to_the_peer_group,
+                 expose(every_subnet("trading"), every_subnet("analytics"), "security_group", "ingress", ("sg-analytics-peering",),
+                        ("tcp", 22, 22)), id="sg-ingress-22-by-reference-to-the-peer-group"),
+    pytest.param(_sg_ingress_return_range_from_peer,
+                 expose(["subnet-analytics-b"], every_subnet("trading"), "security_group", "ingress", ("sg-trading-peering",),
+                        ("tcp", 32768, 65535)), id="return-range-on-a-stateful-group-is-exposure"),
+    pytest.param(_redundant_intent_and_return_entries, set(), id="intent-ports-and-return-range-are-not-exposure"),
+]
+
+
+@pytest.mark.parametrize("mutate, expected", PEER_EXPOSURE_CASES)
+def test_peer_exposure_per_layer(build_sites, mutate, expected):
+    sites, intent = build_sites()
+    mutate(sites, intent)
+    result = evaluate(sites, exposure_only(intent))
+    assert exposures(result) == expected
+    assert result["summary"]["compliant"] is not expected
+    assert result["summary"]["by_kind"]["peer_exposure"]["violations"] == len(expected)
+    # The end-to-end flows are untouched: ssh stays denied by the source's group, the intent ports allowed.
+    assert [v for v in result["violations"] if v["kind"] != "peer_exposure"] == []
+    for port, verdict in ((22, "deny"), (8080, "deny"), (443, "allow"), (5432, "allow")):
+        assert find_flow(result, port=port, kind="peer")["verdict"] == verdict
+
+
+def test_peer_exposure_names_the_flow_and_the_component(build_sites):
+    sites, intent = build_sites()
+    _sg_ingress_ssh_from_peer_subnet(sites, intent)
+    _nacl_ingress_95_ssh_from_peer_subnet(sites, intent)
+    result = evaluate(sites, intent)
+    assert find_flow(result, port=22, kind="peer")["verdict"] == "deny"  # end to end: trading's egress keeps 22 shut
+    by_layer = {v["layer"]: v for v in result["violations"] if v["dst"]["subnet_id"] == DST}
+    assert set(by_layer) == {"network_acl", "security_group"} and len(result["violations"]) == 6
+    acl_v, sg_v = by_layer["network_acl"], by_layer["security_group"]
+    assert acl_v["reason"] == (
+        "peer exposure at the network_acl ingress layer (on its own): expected deny for tcp 22 from trading subnet-trading-a "
+        "(10.0.1.0/24) to analytics subnet-analytics-a (10.1.1.0/24) (intent trading-analytics lets this layer open only "
+        "tcp 443, 5432, 32768-65535), but network_acl allows: acl-analytics-private ingress rule 95 (allow) on the request")
+    assert sg_v["reason"].endswith(
+        "(intent trading-analytics lets this layer open only tcp 443, 5432), "
+        "but security_group allows: sg-analytics-peering ingress rule tcp 22 from 10.0.1.0/24")
+    assert acl_v["component"] == {"type": "network_acl", "site": "analytics", "network_acl_id": ANALYTICS_ACL,
+                                  "direction": "ingress", "leg": "request", "rule_number": 95, "action": "allow", "default": False}
+    assert sg_v["component"]["rule"] == {"protocol": "tcp", "from_port": 22, "to_port": 22, "peer": "10.0.1.0/24"}
+    for v in (acl_v, sg_v):
+        assert (v["direction"], v["peering"], v["protocol"], v["ports"]) == ("ingress", "trading-analytics", "tcp", [22, 22])
+        assert v["src"] == {"site": "trading", "vpc_id": "vpc-trading", "subnet_id": SRC, "cidr": "10.0.1.0/24"}
+        flow = next(f for f in result["flows"] if f["id"] == v["flow"])
+        assert (flow["kind"], flow["layer"], flow["verdict"], flow["expected"]) == ("peer_exposure", v["layer"], "allow", "deny")
+
+
+def test_peer_exposure_names_the_addresses_a_rule_covers(build_sites):
+    sites, intent = build_sites()
+    group(sites, "analytics")["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.1.128/25"}]})
+    result = evaluate(sites, exposure_only(intent))
+    found = [v for v in result["violations"] if v["dst"]["subnet_id"] == DST]
+    assert len(found) == 1 and found[0]["src"]["addresses"] == ["10.0.1.128/25"]
+    assert "from trading subnet-trading-a (10.0.1.0/24) [10.0.1.128/25] to" in found[0]["reason"]
+
+
+@pytest.mark.parametrize("topology", ["pair", "hub"])
+def test_converged_sandbox_has_no_peer_exposure_and_every_layer_is_covered(build_sites, topology):
+    sites, intent = build_sites(topology)
+    result = evaluate(sites, intent)
+    assert result["violations"] == []
+    exposure = [f for f in result["flows"] if f["kind"] == "peer_exposure"]
+    names = sorted(sites)
+    site_pairs = [(a, b) for a in names for b in names if a != b]  # spokes of the hub too
+    layers = {("security_group", "egress"), ("network_acl", "egress"), ("network_acl", "ingress"), ("security_group", "ingress")}
+    families = {}
+    for f in exposure:
+        families.setdefault((f["src"]["subnet_id"], f["dst"]["subnet_id"], f["layer"], f["direction"], f["protocol"]), []).append(f)
+    assert set(families) == {(s, d, layer, direction, protocol) for a, b in site_pairs for s in every_subnet(a)
+                             for d in every_subnet(b) for layer, direction in layers for protocol in ("tcp", "udp", "icmp")}
+    for (_s, _d, _l, _dir, protocol), found in families.items():
+        spans = sorted((f["ports"][0], f["ports"][1]) for f in found)
+        assert spans[0][0] == 0 and spans[-1][1] == (255 if protocol == "icmp" else 65535)
+        assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:])), spans
+    # What each layer opens between the peers is exactly the intent (and the return range on the ACLs).
+    opened = {(f["src"]["site"], f["dst"]["site"], f["layer"], f["protocol"], tuple(f["ports"])) for f in exposure
+              if f["verdict"] == "allow"}
+    peered = {("trading", "analytics"), ("analytics", "trading"), ("trading", "risk"), ("risk", "trading")}
+    assert opened == {(a, b, layer, "tcp", ports) for a, b in peered & set(site_pairs)
+                      for layer, ports in (("security_group", (443, 443)), ("security_group", (5432, 5432)),
+                                           ("network_acl", (443, 443)), ("network_acl", (5432, 5432)),
+                                           ("network_acl", (32768, 65535)))}
+
+
+def test_spokes_without_peering_are_checked_too(build_sites):
+    sites, intent = build_sites("hub")
+    entries(sites, "risk").append({"RuleNumber": 90, "Egress": False, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
+                                   "RuleAction": "allow", "PortRange": {"From": 443, "To": 443}})
+    result = evaluate(sites, exposure_only(intent))
+    assert exposures(result) == expose(every_subnet("analytics"), every_subnet("risk"), "network_acl", "ingress",
+                                       ("acl-risk-private", 90), ("tcp", 443, 443))
+    v = result["violations"][0]
+    assert v["peering"] is None and "(no intent peering joins analytics and risk)" in v["reason"]
+    assert find_flow(result, "subnet-analytics-a", "subnet-risk-a", kind="peer")["verdict"] == "deny"  # no route anyway
+
+
+def _one_way_as_deployed(sites, client, server):
+    """What the collection writes for a one-way peering (client opens to server): the reverse entries and rules dropped."""
+    client_cidrs, server_cidrs = (tuple(c for c in subnet_cidrs_of(sites, n)) for n in (client, server))
+    for name, key, peer_cidrs in ((client, "IpPermissions", server_cidrs), (server, "IpPermissionsEgress", client_cidrs)):
+        for perm in group(sites, name)[key]:
+            perm["IpRanges"] = [r for r in perm["IpRanges"] if r["CidrIp"] not in peer_cidrs]
+
+    def doomed(e, name):
+        ports = (e.get("PortRange", {}).get("From"), e.get("PortRange", {}).get("To"))
+        reply = ports == (32768, 65535)
+        if name == client:  # no request comes in from the server, no reply goes out to it
+            return e["CidrBlock"] in server_cidrs and ((not e["Egress"] and not reply) or (e["Egress"] and reply))
+        return e["CidrBlock"] in client_cidrs and ((e["Egress"] and not reply) or (not e["Egress"] and reply))
+    for name in (client, server):
+        private_acl(sites, name)["Entries"] = [e for e in entries(sites, name) if not doomed(e, name)]
+
+
+def subnet_cidrs_of(sites, name):
+    return [s["CidrBlock"] for s in sites[name]["subnets"]]
+
+
+@pytest.mark.parametrize("direction, client, server", [
+    ("requester-to-accepter", "trading", "analytics"),
+    ("accepter-to-requester", "analytics", "trading"),
+])
+def test_one_way_peering_exposure(build_sites, direction, client, server):
+    sites, intent = build_sites()
+    intent["peerings"][0]["direction"] = direction
+    result = evaluate(sites, exposure_only(intent))
+    # The two-way state under a one-way intent: the client accepts 443 and 5432 from the server on both layers ...
+    found = exposures(result)
+    for port in (443, 5432):
+        assert expose(every_subnet(server), every_subnet(client), "security_group", "ingress", (f"sg-{client}-peering",),
+                      ("tcp", port, port)) <= found
+    assert (f"subnet-{server}-a", f"subnet-{client}-b", "network_acl", "ingress", "tcp", (443, 443),
+            (f"acl-{client}-private", 110)) in found
+    # ... and the return range is open toward the server (client egress, server ingress) although the server never calls.
+    assert (f"subnet-{client}-a", f"subnet-{server}-a", "network_acl", "ingress", "tcp", (32768, 65535),
+            (f"acl-{server}-private", 130)) in found
+    assert (f"subnet-{client}-a", f"subnet-{server}-a", "network_acl", "egress", "tcp", (32768, 65535),
+            (f"acl-{client}-private", 130)) in found
+    # The state the collection deploys for that direction shows no exposure (and no other violation).
+    sites, intent = build_sites()
+    intent["peerings"][0]["direction"] = direction
+    _one_way_as_deployed(sites, client, server)
+    result = evaluate(sites, exposure_only(intent))
+    assert result["violations"] == []
+    assert find_flow(result, f"subnet-{client}-a", f"subnet-{server}-c", kind="peer")["verdict"] == "allow"
+    assert find_flow(result, f"subnet-{server}-a", f"subnet-{client}-c", kind="peer")["verdict"] == "deny"
+
+
+def test_a_layer_closing_an_intent_port_is_left_to_the_end_to_end_flow(build_sites):
+    sites, intent = build_sites()
+    _sg_ingress_missing(sites, intent)
+    result = evaluate(sites, exposure_only(intent))
+    closed = [f for f in result["flows"] if f["kind"] == "peer_exposure" and f["layer"] == "security_group"
+              and f["direction"] == "ingress" and f["ports"] == [443, 443] and f["dst"]["site"] == "analytics"]
+    assert len(closed) == 9 and all(f["verdict"] == "deny" and f["expected"] == "allow" for f in closed)
+    assert {v["kind"] for v in result["violations"]} == {"peer"}
+    assert result["summary"]["by_kind"]["peer_exposure"]["violations"] == 0
+    assert len(result["violations"]) == result["summary"]["by_kind"]["peer"]["violations"] == 9
+
+
+def test_peer_exposure_can_be_turned_off_and_keeps_the_other_flow_ids(build_sites):
+    sites, intent = build_sites()
+    _sg_ingress_ssh_from_peer_subnet(sites, intent)
+    with_exposure = evaluate(sites, intent)
+    without = evaluate(sites, dict(intent, peer_exposure=False))
+    assert without["violations"] == [] and not [f for f in without["flows"] if f["kind"] == "peer_exposure"]
+    assert with_exposure["flows"][:len(without["flows"])] == without["flows"]
+    assert {f["kind"] for f in with_exposure["flows"][len(without["flows"]):]} == {"peer_exposure"}
 
 
 # ---------------------------------------------------------------- DNS
