@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+# Documentation only: the work is done by the action plugin plugins/action/plan_report.py, which runs
+# on the controller and declares check mode support (_supports_check_mode = True, the action-plugin
+# form of supports_check_mode=True).
+
 DOCUMENTATION = r"""
 module: plan_report
 short_description: Compute a stage's plan, stop on its errors and show its changes

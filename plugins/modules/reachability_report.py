@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+# Documentation only: the work is done by the action plugin plugins/action/reachability_report.py, which runs
+# on the controller and declares check mode support (_supports_check_mode = True, the action-plugin
+# form of supports_check_mode=True).
+
 DOCUMENTATION = r"""
 module: reachability_report
 short_description: Prove from the live state that the sites reach each other exactly as intended
@@ -18,7 +22,7 @@ description:
     the stateless return path) and security groups as AWS does; and whether private DNS names resolve across each
     peering both ways.
   - Each layer is also checked on its own (source security groups' egress, source network ACL egress, destination
-    network ACL ingress, destination security groups' ingress): a layer that opens to a peer's subnet anything the
+    network ACL ingress, destination security groups' ingress). A layer that opens to a peer's subnet anything the
     intent does not need (say TCP 22) is a C(peer_exposure) violation even while another layer still blocks the
     flow, because defence in depth is only as deep as each layer.
   - Compares the result with the intent (the C(peerings) with their ports and directions; the endpoints on 443;

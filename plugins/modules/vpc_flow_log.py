@@ -302,10 +302,10 @@ flow_logs:
   elements: dict
 """
 
-import time
-
 try:
     import botocore
+    from botocore.waiter import WaiterModel
+    from botocore.waiter import create_waiter_with_client
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
@@ -343,8 +343,11 @@ NOT_FOUND_CODES = {
     "NetworkInterface": ("InvalidNetworkInterfaceID.NotFound", "describe_network_interfaces", "NetworkInterfaceIds"),
 }
 RETRY = AWSRetry.jittered_backoff(retries=10)
-# How often a just created flow log is looked for before AWS's answer is taken for a stale token.
-VERIFY_ATTEMPTS = 3
+# A just created flow log may take a moment to be listed (eventual consistency): looked for up to
+# 3 times, 2 s apart, before AWS's answer is taken for a stale token. No stock waiter covers it.
+FLOW_LOG_EXISTS = {"version": 2, "waiters": {"FlowLogExists": {
+    "operation": "DescribeFlowLogs", "delay": 2, "maxAttempts": 3,
+    "acceptors": [{"matcher": "path", "argument": "length(FlowLogs[]) > `0`", "expected": True, "state": "success"}]}}}
 
 
 def diff_view(flow_log):
@@ -431,12 +434,14 @@ class Executor:
         return flow_log_id
 
     def exists(self, flow_log_id):
-        for attempt in range(VERIFY_ATTEMPTS):
-            found = [fl for fl in describe(self.module, self.ec2, self.desired["resource_id"]) if fl.get("FlowLogId") == flow_log_id]
-            if found:
-                return True
-            time.sleep(attempt + 1)
-        return False
+        if any(fl.get("FlowLogId") == flow_log_id for fl in describe(self.module, self.ec2, self.desired["resource_id"])):
+            return True
+        waiter = create_waiter_with_client("FlowLogExists", WaiterModel(FLOW_LOG_EXISTS), self.ec2)
+        try:
+            waiter.wait(FlowLogIds=[flow_log_id])
+        except botocore.exceptions.WaiterError:
+            return False
+        return True
 
     def create_once(self, request, token, deleted_ids):
         dest = self.desired["destination"]

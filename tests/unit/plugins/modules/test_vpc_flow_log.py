@@ -6,6 +6,7 @@ import boto3
 import botocore.client
 import botocore.loaders
 import botocore.session
+import botocore.waiter
 import pytest
 from moto import mock_aws
 from moto.ec2.models.flow_logs import FlowLogsBackend
@@ -555,7 +556,7 @@ def test_a_stale_token_answer_is_created_again_with_a_new_token(aws, run_module,
         return original(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", stale_once)
-    monkeypatch.setattr(vpc_flow_log.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(botocore.waiter.time, "sleep", lambda seconds: None)
     result = run_module(vpc_flow_log, s3_args(aws["vpc_id"]))
     assert not result["failed"], result["msg"]
     described = all_flow_logs(aws["ec2"])
