@@ -4,7 +4,7 @@
 """CloudWatch metric alarms, plain threshold or anomaly band, as a set: validation and the plan.
 
 Pure functions (no AWS calls), shared by the module ``cloudwatch_alarms`` and the controller's
-filters. The anomaly band alarm is the one of ``cloudwatch_anomaly_alarm``: its request and the
+filters. The anomaly band alarm's request and the
 comparison of a described alarm with a request come from ``module_utils/cloudwatch.py``.
 
 ``current_alarms`` is what ``discovery.describe_alarms`` returns (DescribeAlarms ``MetricAlarms``

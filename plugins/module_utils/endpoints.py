@@ -5,7 +5,7 @@
 
 """Pure helpers for AWS service endpoints and AWS-managed prefix lists, and the endpoints' plan.
 
-Used by the managed_prefix_list_info and vpc_gateway_endpoint modules and by the endpoints stage's
+Used by the vpc_gateway_endpoint module and by the endpoints stage's
 planner (``security_plan.endpoints_plan``): ``plan_endpoints`` is the one function that decides what
 the module changes, so the controller's plan and the module's run agree. Nothing here talks to AWS.
 """

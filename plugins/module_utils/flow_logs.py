@@ -3,7 +3,7 @@
 # Copyright: netsec aws_peering maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Shared helpers for the VPC flow log modules (vpc_flow_log, vpc_flow_log_info).
+"""Shared helpers for the VPC flow log modules (vpc_flow_log and the flow-log discovery).
 
 Pure functions (validation, interval mapping, normalisation, comparison) are kept
 free of AWS calls so that they can be unit tested directly; the few AWS helpers

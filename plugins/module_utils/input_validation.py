@@ -742,7 +742,7 @@ def alert_email(path, value, ctx):
 
 
 def alarm_period(path, value, ctx):
-    """CloudWatch alarm periods: 10, 30 or a multiple of 60 seconds (checked late by cloudwatch_anomaly_alarm)."""
+    """CloudWatch alarm periods: 10, 30 or a multiple of 60 seconds (checked late by cloudwatch_alarms)."""
     error = validate_period(value) if _is_int(value) else None
     return ["%s: %s" % (path, error)] if error else []
 

@@ -21,7 +21,6 @@ A change is ``{"resource": "kms_key <alias>", "action": "create"|"update"|"delet
 ``Description`` (of ``KeyMetadata``), ``Policy``, ``KeyRotationEnabled`` or ``Tags``
 (``describe_key``'s keys, in its shapes).
 
-Also the alias, key ID and state constants ``kms_key_deletion`` uses.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 # Copyright: netsec aws_peering maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Shared code for the vpc_peering, vpc_peering_info and vpc_peering_options modules.
+"""Shared code for the vpc_peering and vpc_peering_options modules.
 
 Why this exists: the emulator (moto) ignores ``Filters`` on
 ``DescribeVpcPeeringConnections`` and returns every peering the account can see,

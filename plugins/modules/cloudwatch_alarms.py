@@ -13,8 +13,7 @@ version_added: 0.1.0
 description:
   - Creates, updates or deletes a list of Amazon CloudWatch metric alarms in one run. Each alarm is either a
     plain threshold alarm (a metric, its statistic and period, compared with O(alarms[].threshold)) or an
-    anomaly band alarm (the metric compared with C(ANOMALY_DETECTION_BAND(m1, band_width)), the alarm of
-    M(netsec.aws_peering.cloudwatch_anomaly_alarm), built by the same code).
+    anomaly band alarm (the metric compared with C(ANOMALY_DETECTION_BAND(m1, band_width))).
   - Tags are set on creation through C(PutMetricAlarm) C(Tags) and kept in line afterwards with
     C(TagResource) and C(UntagResource) (C(PutMetricAlarm) ignores C(Tags) on an existing alarm).
     Tag keys starting with V(aws:) are never changed.

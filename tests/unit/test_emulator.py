@@ -323,3 +323,57 @@ def test_the_recorder_saw_the_set_up_with_the_dummy_key_before_enforcement(emula
     assert {"principal": "testing", "account": A, "action": "iam:CreateUser"} in lines
     assert {"principal": f"arn:aws:sts::{B}:assumed-role/bootstrap/bootstrap", "account": B, "action": "iam:CreateRole"} in lines
     assert all(set(line) == {"principal", "account", "action"} for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------- least privilege bites
+def _acceptance_role(iam_b, name, permissions):
+    iam_b.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(f"arn:aws:iam::{A}:user/alice", "ext-accept"))
+    iam_b.put_role_policy(RoleName=name, PolicyName="accept-peerings", PolicyDocument=json.dumps(permissions))
+
+
+@pytest.mark.parametrize("dropped", [None, "ec2:DescribeTags", "ec2:AcceptVpcPeeringConnection"])
+def test_the_shipped_acceptance_policy_accepts_and_any_action_less_fails_at_that_call(emulator, run_module, dropped):
+    """The acceptance role's permissions as the collection renders them (projected for the emulator), through
+    enforcement: they accept; the same policy without one action fails the accept naming that action, and
+    nothing is accepted (issue 9: DescribeTags has no resource-level permission, the accept reads tags first)."""
+    from ansible_collections.netsec.aws_peering.plugins.module_utils.policies import acceptance_permissions_policy
+    from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import emulator_projection
+    from ansible_collections.netsec.aws_peering.plugins.modules import vpc_peering
+
+    name = f"accept-{(dropped or 'all').split(':')[-1].lower()}"
+    _reset_auth(emulator.url, b"inf")           # set up as the two accounts' administrators
+    try:
+        admin_b = _credentials(emulator.client("sts").assume_role(RoleArn=f"arn:aws:iam::{B}:role/bootstrap",
+                                                                  RoleSessionName="bootstrap"))
+        ec2_a, ec2_b = emulator.client("ec2"), emulator.client("ec2", admin_b)
+        requester = ec2_a.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        accepter = ec2_b.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        table = ec2_b.create_route_table(VpcId=accepter)["RouteTable"]["RouteTableId"]
+        pcx_id = ec2_a.create_vpc_peering_connection(VpcId=requester, PeerVpcId=accepter, PeerOwnerId=B)[
+            "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        permissions = emulator_projection(acceptance_permissions_policy(
+            "us-east-1", B, accepter, [f"arn:aws:ec2:us-east-1:{A}:vpc/{requester}"], [table]))
+        assert "ec2:DescribeTags" in permissions["Statement"][0]["Action"]
+        if dropped:
+            permissions["Statement"][0]["Action"].remove(dropped)
+        _acceptance_role(emulator.client("iam", admin_b), name, permissions)
+    finally:
+        _reset_auth(emulator.url, b"0")
+    role = _credentials(emulator.client("sts", emulator.user("alice")).assume_role(
+        RoleArn=f"arn:aws:iam::{B}:role/{name}", RoleSessionName="accept", ExternalId="ext-accept"))
+
+    result = run_module(vpc_peering, {
+        "state": "accepted", "peering_id": pcx_id, "vpc_id": accepter, "expected_requester_owner_id": A,
+        "expected_requester_vpc_id": requester, "expected_requester_cidr": "10.0.0.0/16", "tags": {"Name": "pcx-test"}, "purge_tags": False, "wait_timeout": 30,
+        "endpoint_url": emulator.url, "access_key": role["aws_access_key_id"], "secret_key": role["aws_secret_access_key"],
+        "session_token": role["aws_session_token"]})
+
+    [pcx] = emulator.client("ec2", role).describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx_id])[
+        "VpcPeeringConnections"]
+    if dropped is None:
+        assert result["failed"] is False and result["changed"] is True, result
+        assert pcx["Status"]["Code"] == "active"
+    else:
+        assert result["failed"] is True, result
+        assert dropped.split(":")[1] in result["msg"], result["msg"]
+        assert pcx["Status"]["Code"] == "pending-acceptance"
