@@ -8,7 +8,9 @@
 #                      3. IAM enforcement on: the default dummy keys stop working; every later
 #                         call is signed with the principal's key (written to
 #                         $SANDBOX_DIR/credentials-$PORT, a shared-credentials file) and checked.
-#   sandbox.sh stop    stop the one recorded in the pid file
+#   sandbox.sh stop    stop the one recorded in the pid file; with SANDBOX_RECORDS_DIR set, keep its
+#                      record of calls there as <SANDBOX_RECORD_NAME>-<port>.jsonl (the suite's
+#                      policy coverage check reads them all)
 #   sandbox.sh status  exit 0 when it answers
 #   sandbox.sh env     print the environment a run against the sandbox needs
 #   sandbox.sh admin-env  the same with the organisation administrator's key (tests playing another team)
@@ -112,6 +114,10 @@ case "${1:-}" in
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$pidfile" "$credentials" "$admin_credentials"
+      if [ -n "${SANDBOX_RECORDS_DIR:-}" ] && [ -s "$actions" ]; then
+        mkdir -p "$SANDBOX_RECORDS_DIR"
+        cp "$actions" "$SANDBOX_RECORDS_DIR/${SANDBOX_RECORD_NAME:-sandbox}-$port.jsonl"
+      fi
       echo "sandbox: emulator on port $port stopped"
     else
       echo "sandbox: no pid file for port $port; nothing to stop"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, or one stage of it: lint | sanity | unit | molecule.
+# The whole test suite, or one stage of it: lint | sanity | unit | molecule | integration | coverage.
 # Called by `make test` (and `.ci/run`); expects `make install` to have run.
+# Every sandbox the suite starts keeps its record of authorized calls in $SANDBOX_RECORDS_DIR; the
+# last stage (coverage) proves with them that every action the shipped policies grant was needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -11,6 +13,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+export SANDBOX_RECORDS_DIR=${SANDBOX_RECORDS_DIR:-$PWD/.test-records}
 
 stage_lint() {
   echo "== lint: yamllint"
@@ -53,13 +56,39 @@ stage_unit() {
   pytest tests/unit -q
 }
 
+# Each scenario's emulator stops in its destroy step; one left by a scenario that failed before
+# it is stopped here.
+stop_leftover_emulator() {
+  pkill -f "scripts/emulator.py -H 127.0.0.1 -p $1 " 2>/dev/null || true
+}
+
 stage_molecule() {
   echo "== molecule"
   local scenarios=${MOLECULE_SCENARIOS:-$(ls molecule | grep -v '^_' | tr '\n' ' ')}
+  local port rc state
   for s in $scenarios; do
     [ -f "molecule/$s/molecule.yml" ] || continue
-    SANDBOX_PORT=$(python scripts/free-port.py) molecule test -s "$s"
+    port=$(python scripts/free-port.py)
+    rc=0
+    # Fresh molecule state for every run: its default place is keyed by the directory's name only
+    # (shared by every clone called the same), and a scenario whose destroy failed stays "created"
+    # there, so its next test would skip create and find no emulator.
+    state=$(mktemp -d)
+    SANDBOX_PORT=$port MOLECULE_EPHEMERAL_DIRECTORY=$state molecule test -s "$s" || rc=$?
+    rm -rf "$state"
+    stop_leftover_emulator "$port"
+    [ $rc -eq 0 ] || return $rc
   done
+}
+
+stage_integration() {
+  echo "== integration: reliability (faults, drift, kills) and AWX job templates through ansible-runner"
+  pytest tests/integration -q -x
+}
+
+stage_coverage() {
+  echo "== coverage: every granted action was needed by some run of the suite (least privilege both ways)"
+  python scripts/policy_coverage.py --strict "$SANDBOX_RECORDS_DIR"/*.jsonl
 }
 
 case "${1:-all}" in
@@ -67,6 +96,10 @@ case "${1:-all}" in
   sanity) shift; stage_sanity "$@" ;;
   unit) stage_unit ;;
   molecule) stage_molecule ;;
-  all) stage_lint; stage_sanity; stage_unit; stage_molecule ;;
-  *) echo "usage: $0 [lint|sanity|unit|molecule|all]" >&2; exit 2 ;;
+  integration) stage_integration ;;
+  coverage) stage_coverage ;;
+  all)
+    rm -rf "$SANDBOX_RECORDS_DIR"
+    stage_lint; stage_sanity; stage_unit; stage_molecule; stage_integration; stage_coverage ;;
+  *) echo "usage: $0 [lint|sanity|unit|molecule|integration|coverage|all]" >&2; exit 2 ;;
 esac
