@@ -24,6 +24,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch impo
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import normalize_alarm
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_period
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_statistic
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
 
 KINDS = ("threshold", "anomaly_band")
@@ -286,16 +287,7 @@ def build_request(alarm):
 
 def normalize_desired(desired):
     """{state, purge_tags, alarms: {name: normalised alarm}} from the module's options (or a list of alarms)."""
-    if isinstance(desired, list):
-        desired = {"alarms": desired}
-    if not isinstance(desired, dict):
-        raise ValueError(f"desired must be a dict (alarms, tags, purge_tags, state) or a list of alarms, got {desired!r}")
-    state = desired.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise ValueError(f"state must be present or absent, got {state!r}")
-    specs = desired.get("alarms") or []
-    if not isinstance(specs, list):
-        raise ValueError(f"alarms must be a list, got {specs!r}")
+    desired, state, specs = desired_set(desired, "alarms", "alarms, tags, purge_tags, state")
     purge = desired.get("purge_tags")
     alarms = {}
     for index, spec in enumerate(specs):

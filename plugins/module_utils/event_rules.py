@@ -21,6 +21,7 @@ import re
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import plan_tags
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import wanted_tags
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
 
 NAME_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 MAX_PATTERN_LENGTH = 4096
@@ -261,16 +262,7 @@ def normalize_rule_spec(spec, where, common_tags=None):
 
 def normalize_desired(desired):
     """{state, purge_tags, rules: {name: wanted rule}} from the module's options (or a list of rules)."""
-    if isinstance(desired, list):
-        desired = {"rules": desired}
-    if not isinstance(desired, dict):
-        raise ValueError(f"desired must be a dict (rules, tags, purge_tags, state) or a list of rules, got {desired!r}")
-    state = desired.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise ValueError(f"state must be present or absent, got {state!r}")
-    specs = desired.get("rules") or []
-    if not isinstance(specs, list):
-        raise ValueError(f"rules must be a list, got {specs!r}")
+    desired, state, specs = desired_set(desired, "rules", "rules, tags, purge_tags, state")
     purge = desired.get("purge_tags")
     rules = {}
     for index, spec in enumerate(specs):

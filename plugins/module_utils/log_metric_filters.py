@@ -20,6 +20,8 @@ import ipaddress
 import math
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
+
 # Every flow log field the patterns test; the format must carry each of them.
 REQUIRED_FIELDS = ("srcaddr", "dstaddr", "srcport", "dstport", "packets", "bytes", "action")
 MAX_PEER_PATTERNS = 32
@@ -272,13 +274,7 @@ def wanted_filter(spec, where):
 
 def normalize_desired(desired):
     """The wanted state: filters (AWS shape, by name), ownership affixes and state; ValueError on bad input."""
-    if isinstance(desired, list):
-        desired = {"filters": desired}
-    if not isinstance(desired, dict):
-        raise ValueError(f"desired must be a dict (filters, owned_prefix, owned_suffix, state) or a list of filters, got {desired!r}")
-    state = desired.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise ValueError(f"state must be present or absent, got {state!r}")
+    desired, state, specs = desired_set(desired, "filters", "filters, owned_prefix, owned_suffix, state")
     group = desired.get("log_group_name")
     if group is not None and (not isinstance(group, str) or not LOG_GROUP_RE.match(group)):
         raise ValueError(f"log_group_name {group!r} must be 1-512 characters from A-Z, a-z, 0-9, '.', '-', '_', '/', '#'")
@@ -288,9 +284,6 @@ def normalize_desired(desired):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be a string, got {value!r}")
         affixes[key] = value or ""
-    specs = desired.get("filters") or []
-    if not isinstance(specs, list):
-        raise ValueError(f"filters must be a list, got {specs!r}")
     filters = {}
     for index, spec in enumerate(specs):
         if state == "absent":
