@@ -7,7 +7,8 @@ Seeds, with boto3 as someone with the account's permissions would, on the two-si
 an ingress rule for port 22 from 0.0.0.0/0 and one from the peer's subnet; a deleted peering
 route; DNS resolution off on one side; an allow-all network ACL entry, a port-22 entry from the
 peer and a deleted return-port (ephemeral) entry; a full-access endpoint policy; a deleted flow
-log; a missing CostCenter tag; a deleted Config rule; Block Public Access off on a bucket. Then:
+log; a missing CostCenter tag; a deleted Config rule; Block Public Access off on a bucket; and the
+attributes a repair changes in place, each needing its own permission (seed_attributes). Then:
   1. `site.yml --check --diff` must report a change naming each drift;
   2. `playbooks/reachability.yml` must fail naming each network drift's flow and component;
   3. `site.yml` repairs everything;
@@ -109,6 +110,84 @@ def seed(inventory):
     bucket = f"flowlogs-analytics-{hosts['analytics']['aws_account_id']}-{suffix}"
     a.client("s3", endpoint_url=endpoint).delete_public_access_block(Bucket=bucket)
     drifts.append(("Block Public Access off on a bucket", [bucket, "PublicAccessBlock"], []))
+    drifts += seed_attributes(trading, analytics, t, a, t_ec2, a_ec2, t_nacl, a_sg, suffix, endpoint)
+    return drifts
+
+
+def seed_attributes(trading, analytics, t, a, t_ec2, a_ec2, t_nacl, a_sg, suffix, endpoint):
+    """Drift of the attributes a repair changes in place (every one needs its own permission): tags added
+    and removed by hand, a network ACL entry and a rule description edited, a key scheduled for deletion,
+    its policy and description replaced, a role's trust, description and tags, a stray metric filter."""
+    drifts = []
+    rogue = [{"Key": "Rogue", "Value": "by-hand"}]
+
+    alarm = sorted(trading["alarms"], key=lambda x: x["AlarmName"])[0]
+    t.client("cloudwatch", endpoint_url=endpoint).tag_resource(ResourceARN=alarm["AlarmArn"], Tags=rogue)
+    drifts.append(("a tag added by hand to an alarm", [alarm["AlarmName"]], []))
+
+    rule = sorted(analytics["config"]["rules"], key=lambda x: x["ConfigRuleName"])[0]
+    a.client("config", endpoint_url=endpoint).tag_resource(ResourceArn=rule["ConfigRuleArn"], Tags=rogue)
+    drifts.append(("a tag added by hand to a Config rule", [rule["ConfigRuleName"]], []))
+
+    event_rule = sorted(trading["event_rules"], key=lambda x: x["Name"])[0]
+    t.client("events", endpoint_url=endpoint).tag_resource(ResourceARN=event_rule["Arn"], Tags=rogue)
+    drifts.append(("a tag added by hand to an EventBridge rule", [event_rule["Name"]], []))
+
+    topic = analytics["topic"]["Attributes"]["TopicArn"]
+    a.client("sns", endpoint_url=endpoint).tag_resource(ResourceArn=topic, Tags=rogue)
+    drifts.append(("a tag added by hand to the alert topic", [topic.rsplit(":", 1)[-1]], []))
+
+    group = trading["log_group"]["logGroupName"]
+    t_logs = t.client("logs", endpoint_url=endpoint)
+    t_logs.tag_log_group(logGroupName=group, tags={"Rogue": "by-hand"})
+    t_logs.untag_log_group(logGroupName=group, tags=["CostCenter"])
+    t_logs.put_metric_filter(logGroupName=group, filterName=f"stale-filter-trading-{suffix}", filterPattern="REJECT",
+                             metricTransformations=[{"metricName": "Stale", "metricNamespace": "Stale", "metricValue": "1"}])
+    drifts.append(("the flow-log group's tags edited by hand", [group], []))
+    drifts.append(("a stale metric filter of ours", [f"stale-filter-trading-{suffix}"], []))
+
+    flow_log = next(f for f in analytics["flow_logs"] if f.get("LogDestinationType") == "s3")
+    a_ec2.create_tags(Resources=[flow_log["FlowLogId"]], Tags=rogue)
+    drifts.append(("a tag added by hand to a flow log", [f"fl-analytics-{suffix}"], []))
+
+    peer_cidrs = {s["CidrBlock"] for s in private(analytics, "subnets", "subnet-private")}
+    entry = next(e for e in t_nacl["Entries"] if not e["Egress"] and e["RuleAction"] == "allow" and e.get("Protocol") == "6"
+                 and e.get("PortRange", {}).get("From") == 443 and e.get("CidrBlock") in peer_cidrs)
+    t_ec2.replace_network_acl_entry(NetworkAclId=t_nacl["NetworkAclId"], RuleNumber=entry["RuleNumber"], Protocol="6",
+                                    RuleAction="allow", Egress=False, CidrBlock=entry["CidrBlock"], PortRange={"From": 8443, "To": 8443})
+    drifts.append(("a network ACL entry edited in place (443 -> 8443)", [t_nacl["NetworkAclId"], str(entry["RuleNumber"])],
+                   [t_nacl["NetworkAclId"]]))
+
+    permission = next(p for p in a_sg["IpPermissions"] if p.get("FromPort") == 443 and p.get("IpRanges"))
+    a_ec2.update_security_group_rule_descriptions_ingress(GroupId=a_sg["GroupId"], IpPermissions=[{
+        "IpProtocol": permission["IpProtocol"], "FromPort": 443, "ToPort": permission["ToPort"],
+        "IpRanges": [{"CidrIp": permission["IpRanges"][0]["CidrIp"], "Description": "edited by hand"}]}])
+    drifts.append(("a security group rule's description edited", [a_sg["GroupId"]], []))
+
+    t_kms = t.client("kms", endpoint_url=endpoint)
+    t_alias, t_key = next((alias, key) for alias, key in sorted(trading["kms_keys"].items()) if key and "flowlogs" in alias)
+    t_kms.schedule_key_deletion(KeyId=t_key["KeyMetadata"]["KeyId"], PendingWindowInDays=7)
+    drifts.append(("the flow-log key scheduled for deletion", [t_alias.replace("alias/", "")], []))
+    a_kms = a.client("kms", endpoint_url=endpoint)
+    a_alias, a_key = next((alias, key) for alias, key in sorted(analytics["kms_keys"].items()) if key and "config" in alias)
+    a_key_id = a_key["KeyMetadata"]["KeyId"]
+    a_kms.update_key_description(KeyId=a_key_id, Description="edited by hand")
+    a_kms.tag_resource(KeyId=a_key_id, Tags=[{"TagKey": "Rogue", "TagValue": "by-hand"}])
+    policy = json.loads(a_kms.get_key_policy(KeyId=a_key_id, PolicyName="default")["Policy"])
+    policy["Statement"] = policy["Statement"][:1]
+    a_kms.put_key_policy(KeyId=a_key_id, PolicyName="default", Policy=json.dumps(policy))
+    drifts.append(("the Config key's description, tags and policy edited", [a_alias.replace("alias/", "")], []))
+
+    iam = a.client("iam", endpoint_url=endpoint)
+    role = f"peering-accepter-analytics-{suffix}"
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    trust["Statement"].append({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{analytics['account_id']}:root"},
+                               "Action": "sts:AssumeRole"})
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+    iam.update_role(RoleName=role, Description="edited by hand")
+    iam.tag_role(RoleName=role, Tags=rogue)
+    drifts.append(("the acceptance role's trust (a whole account added), description and tags edited", [role], []))
     return drifts
 
 

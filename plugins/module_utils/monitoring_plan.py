@@ -302,6 +302,9 @@ class _Planner:
             ],
             "tags": dict(self.base_tags),
             "purge_tags": True,
+            # Our key scheduled for deletion (by hand, or by a teardown killed midway) is drift:
+            # cancelling the deletion keeps what it encrypts readable, as the bucket keys do.
+            "recover_pending": True,
         }
 
     def plan_kms(self):

@@ -69,8 +69,10 @@ What is modelled
 * Internet exposure (defence in depth): for each private subnet, to and from the public
   address space (0.0.0.0/0 and ::/0 less private, special and endpoint-service ranges),
   each layer on its own: a route to an internet, NAT or egress-only gateway
-  (``layer: route``), the subnet's ACL (``network_acl``) and any security group of the
-  VPC (``security_group``). Any allowed interval there is a violation.
+  (``layer: route``), the subnet's ACL (``network_acl``) and the security groups
+  (``security_group``): any group of a VPC the collection created, the collection's own
+  groups in an adopted VPC (the others are their owners'). Any allowed interval there is a
+  violation.
 * Peer exposure (least privilege, defence in depth): for every ordered pair of private
   subnets of two sites (peered or not: spokes of a hub too), each layer on its own over
   the whole header space, in the packet's order: the source's workload groups' egress and
@@ -145,6 +147,8 @@ import ipaddress
 import json
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import short_service
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 
 TCP, UDP, ICMP = "tcp", "udp", "icmp"
 PROTOCOLS = (TCP, UDP, ICMP)
@@ -366,6 +370,15 @@ class _Site:
             return sorted(gid for gid, g in self.groups.items() if str(g.get("GroupName", "")).startswith("sg-peering-"))
         self.missing_group_ids = [gid for gid in wanted if gid not in self.groups]
         return [gid for gid in wanted if gid in self.groups]
+
+    def internet_groups(self):
+        """The groups the internet check holds to account. In a VPC the collection created, every group:
+        any may sit on an instance of its subnets. In an adopted VPC, the collection's own groups only:
+        the others (AWS gives every new group egress to 0.0.0.0/0) are their owners' to change, and the
+        route and network ACL layers, which are ours, must still deny on their own."""
+        if _tags(self.vpc).get(OWNER_TAG) == OWNER:
+            return list(self.groups.values())
+        return [g for g in self.groups.values() if _tags(g).get(OWNER_TAG) == OWNER]
 
     def label(self, subnet_id):
         return f"{subnet_id} ({self.subnets[subnet_id].get('CidrBlock')})"
@@ -1163,7 +1176,7 @@ def _internet_spans(site, version):
 def _internet_flows(model):
     flows = []
     for site in model.sites.values():
-        groups = list(site.groups.values())  # any group of the VPC may sit on an instance of the subnet
+        groups = site.internet_groups()
         for subnet_id in site.private_subnet_ids:
             cuts = _component_spans(site, subnet_id, groups)
             for version in (4, 6):

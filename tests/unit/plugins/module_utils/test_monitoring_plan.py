@@ -275,6 +275,15 @@ def test_a_resource_without_tags_is_ours_to_repair():
     assert plan["errors"] == [] and plan["steps"]["alarms"]
 
 
+def test_our_key_scheduled_for_deletion_is_recovered_not_an_error():
+    """Drift (a deletion scheduled by hand, or a teardown killed midway): the converge cancels it."""
+    state = full_state()
+    state["kms_keys"][f"alias/alerts-{SITE}"]["KeyMetadata"]["KeyState"] = "PendingDeletion"
+    plan = plan_monitoring(state, spec())
+    assert plan["errors"] == [] and plan["args"]["kms"]["recover_pending"] is True
+    assert ("update", "KeyState") in {(c["action"], c["field"]) for c in plan["changes"] if c["step"] == "kms"}
+
+
 # ---------------------------------------------------------------------------
 # Teardown: ours only, and twice nothing
 # ---------------------------------------------------------------------------
