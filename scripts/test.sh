@@ -100,6 +100,23 @@ case "${1:-all}" in
   coverage) stage_coverage ;;
   all)
     rm -rf "$SANDBOX_RECORDS_DIR"
-    stage_lint; stage_sanity; stage_unit; stage_molecule; stage_integration; stage_coverage ;;
+    # Two lanes on two cores: the static checks (one busy core) beside the sandboxes (an emulator
+    # and ansible, which leave a core partly idle while they wait on each other). The checks'
+    # output is shown when they end; the sandboxes' as it comes.
+    # (Each lane is a background subshell, where `set -e` still stops at the first failure.)
+    checks_log=$(mktemp)
+    ( stage_lint; stage_sanity; stage_unit ) >"$checks_log" 2>&1 &
+    checks=$!
+    ( stage_molecule; stage_integration ) &
+    sandboxes=$!
+    sandboxes_rc=0 checks_rc=0
+    wait "$sandboxes" || sandboxes_rc=$?
+    wait "$checks" || checks_rc=$?
+    echo "== checks lane (lint, sanity, unit): exit $checks_rc"
+    cat "$checks_log"
+    rm -f "$checks_log"
+    echo "== sandboxes lane (molecule, integration): exit $sandboxes_rc"
+    [ "$checks_rc" -eq 0 ] && [ "$sandboxes_rc" -eq 0 ] || exit 1
+    stage_coverage ;;
   *) echo "usage: $0 [lint|sanity|unit|molecule|integration|coverage|all]" >&2; exit 2 ;;
 esac
