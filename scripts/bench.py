@@ -51,7 +51,7 @@ def sandbox(command, port, workdir, inventory, check=True):
 def run_env(port, workdir, outputs):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     for line in sandbox("env", port, workdir, ROOT / "inventories" / "sandbox").stdout.splitlines():
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         env[key] = value
     env.update(PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                NETSEC_OUTPUTS_DIR=str(outputs), ANSIBLE_CALLBACKS_ENABLED="netsec.aws_peering.run_stats")
@@ -62,7 +62,7 @@ def playbook(env, inventory, *args, stats=None):
     env = dict(env, NETSEC_RUN_STATS=str(stats) if stats else "")
     started = time.monotonic()
     done = subprocess.run([str(VENV / "bin" / "ansible-playbook"), *args, "-i", str(inventory)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-2000:])
@@ -78,7 +78,7 @@ def record_lines(workdir, port):
 def mutating_since(workdir, port, since):
     record = Path(workdir) / f"actions-{port}.jsonl"
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutating_calls.py"), str(record), "--since", str(since)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
@@ -116,7 +116,7 @@ def measure_pair(port, workdir, outputs):
         env = run_env(port, workdir, outputs)
         stock_file = Path(workdir) / "stock60.yml"
         stock_file.write_text(STOCK)
-        unit, _ = playbook(env, inventory, str(stock_file))
+        unit, _output = playbook(env, inventory, str(stock_file))
         converge, converge_stats = playbook(env, inventory, "site.yml", stats=Path(workdir) / "converge.json")
         before = record_lines(workdir, port)
         noop, noop_stats = playbook(env, inventory, "site.yml", stats=Path(workdir) / "noop.json")
@@ -139,7 +139,7 @@ def measure_hub(port, workdir, outputs, spokes, unit):
     try:
         env = run_env(port, workdir, outputs)
         converge, stats = playbook(env, inventory, "site.yml", stats=Path(workdir) / f"hub{spokes}.json")
-        noop, _ = playbook(env, inventory, "site.yml")
+        noop, _output = playbook(env, inventory, "site.yml")
     finally:
         sandbox("stop", port, workdir, inventory, check=False)
     return {"spokes": spokes, "converge_s": round(converge, 1), "converge_ratio": round(converge / unit, 2),

@@ -22,7 +22,7 @@ NOT_CHANGES = {"sts:AssumeRole", "sts:GetCallerIdentity"}
 
 
 def is_mutating(action):
-    _service, _, name = action.partition(":")
+    _service, _sep, name = action.partition(":")
     return action not in NOT_CHANGES and not name.startswith(READ_PREFIXES)
 
 

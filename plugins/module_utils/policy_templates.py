@@ -102,7 +102,7 @@ def emulator_action_names(action):
     """The names under which the emulator checks the IAM action ``action``."""
     if action in EMULATOR_S3_ACTIONS:
         return EMULATOR_S3_ACTIONS[action]
-    service, _, name = action.partition(":")
+    service, _sep, name = action.partition(":")
     return [f"{EMULATOR_SERVICE_NAMES.get(service.lower(), service)}:{name}"]
 
 

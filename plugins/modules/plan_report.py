@@ -50,7 +50,9 @@ attributes:
     support: full
     description: Shows the planned changes.
   platform:
+    support: full
     platforms: all
+    description: An action plugin; it runs on the controller whatever the target host.
 author:
   - netsec aws_peering maintainers (@netsec)
 """

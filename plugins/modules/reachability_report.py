@@ -66,7 +66,9 @@ attributes:
     support: none
     description: No diff.
   platform:
+    support: full
     platforms: all
+    description: An action plugin; it runs on the controller whatever the target host.
 author:
   - netsec aws_peering maintainers (@netsec)
 """

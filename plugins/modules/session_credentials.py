@@ -170,7 +170,7 @@ def main():
     if expected and not ACCOUNT_ID_RE.match(expected):
         module.fail_json(msg=f"expected_account_id={expected!r} is not a 12-digit account ID")
 
-    region, endpoint_url, _ = get_aws_connection_info(module)
+    region, endpoint_url, _params = get_aws_connection_info(module)
     connection = {"region": region}
     if endpoint_url:
         connection["endpoint_url"] = endpoint_url

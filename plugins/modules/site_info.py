@@ -19,7 +19,8 @@ description:
   - With the VPC, its subnets, route tables, network ACLs, security groups, endpoints, internet and NAT
     gateways, flow logs and every peering connection it is part of (any status). With the scopes that need
     them, the region's S3 and DynamoDB managed prefix lists, the collection's IAM roles, KMS keys, buckets,
-    AWS Config recorder and channel, and the site's Config rules (names ending in C(-<network_name>-<environment_suffix>)), alert topic, flow log group with its metric filters, alarms,
+    AWS Config recorder and channel, and the site's Config rules (names ending in
+    C(-<network_name>-<environment_suffix>)), alert topic, flow log group with its metric filters, alarms,
     EventBridge rules and dashboard.
   - Fills a gap, the stock C(*_info) modules read one resource type per run, and a run costs a module
     process each; the roles need about twenty of them per site. Planning on the controller from one

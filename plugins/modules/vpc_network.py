@@ -366,7 +366,7 @@ def main():
         plan = planner(state, spec)
         first = plan["changes"]
         done = []
-        for _ in range(MAX_ROUNDS):
+        for _round in range(MAX_ROUNDS):
             if plan["errors"]:
                 module.fail_json(msg="Nothing was changed in this round: " + "; ".join(plan["errors"]), changes=done)
             if not plan["changes"] or module.check_mode:

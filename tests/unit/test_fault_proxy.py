@@ -152,7 +152,7 @@ class Proxy:
                 command, stdout=subprocess.PIPE, stderr=stderr, text=True
             )
         # Never hang the suite on a proxy that neither starts nor dies.
-        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        ready, _writable, _errors = select.select([self.process.stdout], [], [], 20)
         if not ready:
             self.process.kill()
         self.first_line = self.process.stdout.readline().strip()
@@ -296,7 +296,7 @@ def test_cbor_clients_get_a_cbor_error(start_proxy, monkeypatch):
     proxy = start_proxy("--ratio", 1.0, "--max-consecutive", 0)
     client = make_client("cloudwatch", proxy.url)
     assert client.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
-    for _ in range(4):
+    for _attempt in range(4):
         with pytest.raises(ClientError) as caught:
             client.describe_alarms()
         error = caught.value
@@ -324,7 +324,7 @@ def test_standard_retries_win_against_half_the_requests_faulted(start_proxy, fas
 
     def fifty_calls(service, operation, kwargs, client):
         """50 calls in a row; returns how many retries botocore made."""
-        return sum(getattr(client, operation)(**kwargs)["ResponseMetadata"]["RetryAttempts"] for _ in range(50))
+        return sum(getattr(client, operation)(**kwargs)["ResponseMetadata"]["RetryAttempts"] for _attempt in range(50))
 
     # One sequence per service, run side by side to keep the test short; each
     # client stays in its own thread.
@@ -335,7 +335,7 @@ def test_standard_retries_win_against_half_the_requests_faulted(start_proxy, fas
         ]
         retried = sum(future.result() for future in futures)
     calls_per_service = {}
-    for service, *_ in CALLS:
+    for service, *_rest in CALLS:
         name = SIGNING_NAME.get(service, service)
         calls_per_service[name] = calls_per_service.get(name, 0) + 50
 
@@ -452,7 +452,7 @@ def test_host_header_reaches_the_emulator_unchanged(start_proxy, moto_url, iam_u
 
     direct = requests.post(moto_url + "/", data=body, headers=headers, timeout=10)
     assert direct.status_code == 403 and "SignatureDoesNotMatch" in direct.text
-    for _ in range(3):  # --max-consecutive 2: the third try is always forwarded
+    for _attempt in range(3):  # --max-consecutive 2: the third try is always forwarded
         proxied = requests.post(proxy.url + "/", data=body, headers=headers, timeout=10)
         if "injected by fault_proxy" not in proxied.text:
             break
@@ -505,11 +505,11 @@ def test_services_and_excluded_actions_are_never_faulted(start_proxy):
 
 def test_same_seed_same_faults(start_proxy):
     runs = []
-    for _ in range(2):
+    for _round in range(2):
         proxy = start_proxy("--ratio", 0.5, "--seed", 99, "--max-consecutive", 0)
         sns = make_client("sns", proxy.url)
         outcomes = []
-        for _ in range(12):
+        for _attempt in range(12):
             try:
                 sns.list_topics()
                 outcomes.append("ok")
@@ -586,7 +586,7 @@ def echo_url():
 
 def _read_echo(response):
     data = response.read()
-    report, _, body = data.partition(b"\n")
+    report, _sep, body = data.partition(b"\n")
     return json.loads(report), body
 
 
@@ -615,7 +615,7 @@ def test_plumbing_host_bodies_head_chunked_and_keep_alive(start_proxy, echo_url)
     assert response.read() == b""
 
     conn.request("GET", "/after-head")
-    report, _ = _read_echo(conn.getresponse())
+    report, _body = _read_echo(conn.getresponse())
     assert report["method"] == "GET" and report["length"] == 0
     assert conn.sock is socket_in_use, "the client connection was not kept alive"
     conn.close()
