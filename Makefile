@@ -22,7 +22,7 @@ SANDBOX_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
 
 help:
 	@echo "make run           install, start the emulated two-account sandbox, run site.yml, print outputs"
-	@echo "make test          install, then lint, sanity, unit tests and molecule scenarios"
+	@echo "make test          install, then lint, sanity, unit, molecule, integration (AWX, reliability), policy coverage"
 	@echo "make destroy       tear down everything site.yml built in the sandbox"
 	@echo "make sandbox-stop  stop the emulator"
 	@echo "make build         build the collection tarball"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, or one stage of it: lint | sanity | unit | molecule | integration | coverage.
+# The whole test suite, or one stage of it: lint | sanity | unit | molecule | integration (awx and
+# reliability) | awx | reliability | coverage.
 # Called by `make test` (and `.ci/run`); expects `make install` to have run.
 # Every sandbox the suite starts keeps its record of authorized calls in $SANDBOX_RECORDS_DIR; the
 # last stage (coverage) proves with them that every action the shipped policies grant was needed.
@@ -82,8 +83,18 @@ stage_molecule() {
 }
 
 stage_integration() {
-  echo "== integration: reliability (faults, drift, kills) and AWX job templates through ansible-runner"
-  pytest tests/integration -q -x
+  stage_awx
+  stage_reliability
+}
+
+stage_awx() {
+  echo "== integration: every AWX job template through ansible-runner, on a sandbox of its own"
+  pytest tests/integration/test_awx_runner.py -q -x
+}
+
+stage_reliability() {
+  echo "== integration: reliability (bad inputs, faults, drift, kills), on a sandbox of its own"
+  pytest tests/integration/test_reliability.py -q -x
 }
 
 stage_coverage() {
@@ -97,6 +108,8 @@ case "${1:-all}" in
   unit) stage_unit ;;
   molecule) stage_molecule ;;
   integration) stage_integration ;;
+  awx) stage_awx ;;
+  reliability) stage_reliability ;;
   coverage) stage_coverage ;;
   all)
     rm -rf "$SANDBOX_RECORDS_DIR"
@@ -118,5 +131,5 @@ case "${1:-all}" in
     echo "== sandboxes lane (molecule, integration): exit $sandboxes_rc"
     [ "$checks_rc" -eq 0 ] && [ "$sandboxes_rc" -eq 0 ] || exit 1
     stage_coverage ;;
-  *) echo "usage: $0 [lint|sanity|unit|molecule|integration|coverage|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lint|sanity|unit|molecule|integration|awx|reliability|coverage|all]" >&2; exit 2 ;;
 esac
