@@ -55,8 +55,8 @@ def trusted_principal_problem(principal):
     """Why a principal may not be trusted by a role of ours (None when it may).
 
     Only a named role or user is ever trusted: a wildcard, an account ID or an account's root
-    would trust every principal of that account (AWS: "arn:aws:iam::123456789012:root" and
-    "123456789012" both mean the whole account).
+    would trust every principal of that account (AWS: "arn:aws:iam::ACCOUNT_ID:root" and
+    "ACCOUNT_ID" both mean the whole account).
     """
     if not isinstance(principal, str) or not principal:
         return "is not an IAM role or user ARN"

@@ -201,7 +201,7 @@ alarms:
   elements: dict
   sample:
     - AlarmName: rejected-flows-trading-prod
-      AlarmArn: arn:aws:cloudwatch:eu-west-1:123456789012:alarm:rejected-flows-trading-prod
+      AlarmArn: arn:aws:cloudwatch:eu-west-1:ACCOUNT_ID:alarm:rejected-flows-trading-prod
       MetricName: RejectedFlows-trading-prod
       Namespace: NetSec/Peering
       Statistic: Sum

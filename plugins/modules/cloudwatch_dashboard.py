@@ -110,7 +110,7 @@ dashboard:
     arn:
       description: ARN of the dashboard. V(null) in check mode when the dashboard would be created.
       type: str
-      sample: arn:aws:cloudwatch::123456789012:dashboard/peering-prod
+      sample: arn:aws:cloudwatch::ACCOUNT_ID:dashboard/peering-prod
     body:
       description: The normalised dashboard body, as a dict.
       type: dict
@@ -119,7 +119,7 @@ dashboard_arn:
   description: ARN of the dashboard. V(null) in check mode when the dashboard would be created.
   returned: when O(state=present)
   type: str
-  sample: arn:aws:cloudwatch::123456789012:dashboard/peering-prod
+  sample: arn:aws:cloudwatch::ACCOUNT_ID:dashboard/peering-prod
 dashboard_url:
   description:
     - Console URL of the dashboard, for the region the module runs in.

@@ -219,7 +219,7 @@ recorder:
     role_arn:
       description: IAM role ARN used by AWS Config.
       type: str
-      sample: arn:aws:iam::123456789012:role/netsec-config
+      sample: arn:aws:iam::ACCOUNT_ID:role/netsec-config
     recording_group:
       description: What is recorded.
       type: dict
@@ -249,7 +249,7 @@ delivery_channel:
       type: str
   sample:
     name: netsec-config
-    s3_bucket_name: netsec-config-123456789012
+    s3_bucket_name: netsec-config-ACCOUNT_ID
     s3_key_prefix: config
     s3_kms_key_arn: null
     sns_topic_arn: null

@@ -228,7 +228,7 @@ rules:
     arn:
       description: Rule ARN; null for a rule created in check mode or absent.
       type: str
-      sample: arn:aws:config:us-east-1:123456789012:config-rule/config-rule-abc123
+      sample: arn:aws:config:us-east-1:ACCOUNT_ID:config-rule/config-rule-abc123
     owner:
       description: V(AWS) or V(CUSTOM_LAMBDA).
       type: str

@@ -150,7 +150,7 @@ changes:
       action: update
       field: Targets[alert-topic]
       before: null
-      after: {Arn: "arn:aws:sns:eu-west-1:123456789012:alerts-trading-prod"}
+      after: {Arn: "arn:aws:sns:eu-west-1:ACCOUNT_ID:alerts-trading-prod"}
 event_rules:
   description:
     - The listed rules that exist after the run, as discovery describes them (C(DescribeRule) with C(Targets) and
@@ -160,10 +160,10 @@ event_rules:
   elements: dict
   sample:
     - Name: peering-changes-trading-prod
-      Arn: arn:aws:events:eu-west-1:123456789012:rule/peering-changes-trading-prod
+      Arn: arn:aws:events:eu-west-1:ACCOUNT_ID:rule/peering-changes-trading-prod
       EventPattern: '{"detail":{"eventName":["DeleteVpcPeeringConnection"]},"source":["aws.ec2"]}'
       State: ENABLED
-      Targets: [{Id: alert-topic, Arn: "arn:aws:sns:eu-west-1:123456789012:alerts-trading-prod"}]
+      Targets: [{Id: alert-topic, Arn: "arn:aws:sns:eu-west-1:ACCOUNT_ID:alerts-trading-prod"}]
       Tags: [{Key: Name, Value: peering-changes-trading-prod}]
 """
 

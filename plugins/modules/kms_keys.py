@@ -149,7 +149,7 @@ kms_keys:
     alias/alerts-core-prod:
       KeyMetadata:
         KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab
-        Arn: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        Arn: arn:aws:kms:eu-west-1:ACCOUNT_ID:key/1234abcd-12ab-34cd-56ef-1234567890ab
         KeyState: Enabled
       Policy: {}
       KeyRotationEnabled: true

@@ -120,12 +120,12 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: The AWS Config delivery bucket, encrypted with its key, retention of one year
   netsec.aws_peering.secure_bucket:
-    name: config-core-123456789012-prod
-    kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    name: config-core-ACCOUNT_ID-prod
+    kms_key_arn: arn:aws:kms:eu-west-1:ACCOUNT_ID:key/1234abcd-12ab-34cd-56ef-1234567890ab
     policy: "{{ lookup('ansible.builtin.template', 'config-bucket-policy.json.j2') }}"
     tags:
       Network: core
-      Name: config-core-123456789012-prod
+      Name: config-core-ACCOUNT_ID-prod
     lifecycle_rule:
       id: config-retention
       expiration_days: 365
@@ -139,7 +139,7 @@ EXAMPLES = r"""
 
 - name: Delete a flow log bucket with everything in it
   netsec.aws_peering.secure_bucket:
-    name: flowlogs-core-123456789012-prod
+    name: flowlogs-core-ACCOUNT_ID-prod
     state: absent
     force: true
 """
@@ -154,7 +154,7 @@ changes:
   type: list
   elements: dict
   sample:
-    - resource: s3_bucket config-core-123456789012-prod
+    - resource: s3_bucket config-core-ACCOUNT_ID-prod
       action: update
       field: Versioning
       before: {Status: Suspended}

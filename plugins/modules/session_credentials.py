@@ -111,11 +111,11 @@ identity:
     account:
       description: The account the session reaches.
       type: str
-      sample: "123456789012"
+      sample: "ACCOUNT_ID"
     arn:
       description: The caller's ARN.
       type: str
-      sample: arn:aws:sts::123456789012:assumed-role/netsec-automation/netsec-aws-peering
+      sample: arn:aws:sts::ACCOUNT_ID:assumed-role/netsec-automation/netsec-aws-peering
     partition:
       description: The partition of the account.
       type: str

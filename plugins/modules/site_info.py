@@ -88,7 +88,7 @@ state:
     account_id:
       description: The account the session reaches.
       type: str
-      sample: "123456789012"
+      sample: "ACCOUNT_ID"
     partition:
       description: The account's partition.
       type: str

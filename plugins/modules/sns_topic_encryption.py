@@ -64,12 +64,12 @@ topic_arn:
   description: ARN of the topic.
   returned: always
   type: str
-  sample: arn:aws:sns:eu-west-1:123456789012:alerts-core-prod
+  sample: arn:aws:sns:eu-west-1:ACCOUNT_ID:alerts-core-prod
 kms_master_key_id:
   description: The C(KmsMasterKeyId) of the topic after the run (empty when not encrypted).
   returned: always
   type: str
-  sample: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+  sample: arn:aws:kms:eu-west-1:ACCOUNT_ID:key/1234abcd-12ab-34cd-56ef-1234567890ab
 previous_kms_master_key_id:
   description: The C(KmsMasterKeyId) of the topic before the run (empty when not encrypted or when the topic does not exist yet).
   returned: always

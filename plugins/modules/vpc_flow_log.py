@@ -221,7 +221,7 @@ flow_log:
     log_destination:
       description: ARN of the destination (may be null for a log group given by name).
       type: str
-      sample: arn:aws:s3:::bank-flow-logs-123456789012
+      sample: arn:aws:s3:::bank-flow-logs-ACCOUNT_ID
     log_group_name:
       description: Name of the log group (CloudWatch Logs destinations).
       type: str

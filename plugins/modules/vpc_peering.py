@@ -190,7 +190,7 @@ peering_connection:
       description: The requester side (owner_id, vpc_id, region, cidr_block, cidr_block_set, peering_options).
       type: dict
       sample:
-        owner_id: "111111111111"
+        owner_id: "REQUESTER_ACCOUNT_ID"
         vpc_id: vpc-0a1b2c3d4e5f60718
         region: us-east-1
         cidr_block: 10.10.0.0/16
@@ -200,7 +200,7 @@ peering_connection:
       description: The accepter side, same keys as RV(peering_connection.requester_vpc_info).
       type: dict
       sample:
-        owner_id: "222222222222"
+        owner_id: "ACCEPTER_ACCOUNT_ID"
         vpc_id: vpc-0f1e2d3c4b5a69788
         region: us-east-2
         cidr_block: 10.20.0.0/16
