@@ -6,19 +6,22 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import role_name_of_arn
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
-from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import PolicyTemplateError
-from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import emulator_projection
-from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_templates import render_policy
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+role_name_of_arn = lazy_function("identifiers", "role_name_of_arn")
+trusted_principal_problem = lazy_function("identifiers", "trusted_principal_problem")
+_policy_templates = lazy_module("policy_templates")
+emulator_projection = lazy_function("policy_templates", "emulator_projection")
+render_policy = lazy_function("policy_templates", "render_policy")
 
 
 def render_automation_policy(document, values, emulator=False):
     """A shipped policy with its placeholders filled in; the emulator's projection when asked."""
     try:
         rendered = render_policy(document, values)
-    except PolicyTemplateError as e:
+    except _policy_templates.PolicyTemplateError as e:
         raise AnsibleFilterError(f"render_automation_policy: {e}") from e
     return emulator_projection(rendered) if emulator else rendered
 

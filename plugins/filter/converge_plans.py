@@ -16,16 +16,20 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import plan_keys
-from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import PlanError
-from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import plan_bucket
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+plan_keys = lazy_function("kms_keys", "plan_keys")
+_secure_bucket = lazy_module("secure_bucket")
+plan_bucket = lazy_function("secure_bucket", "plan_bucket")
 
 
 def _call(name, function, *args):
     """Run on plain copies of the (possibly tagged) inputs; a refusal or bad input becomes an AnsibleFilterError."""
     try:
         return function(*(native(arg) for arg in args))
-    except (PlanError, TypeError, KeyError, AttributeError) as exc:
+    except (_secure_bucket.PlanError, TypeError, KeyError, AttributeError) as exc:
         raise AnsibleFilterError(f"{name}: {exc}") from None
 
 

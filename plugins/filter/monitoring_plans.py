@@ -15,10 +15,13 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils import cloudwatch_alarms
-from ansible_collections.netsec.aws_peering.plugins.module_utils import event_rules
-from ansible_collections.netsec.aws_peering.plugins.module_utils import log_metric_filters
-from ansible_collections.netsec.aws_peering.plugins.module_utils import monitoring_plan as stage
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+cloudwatch_alarms = lazy_module("cloudwatch_alarms")
+event_rules = lazy_module("event_rules")
+log_metric_filters = lazy_module("log_metric_filters")
+stage = lazy_module("monitoring_plan")
 
 
 def _call(name, function, *args):

@@ -14,7 +14,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils import observability_plan
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+observability_plan = lazy_module("observability_plan")
 
 
 def _call(name, function, state, *args):

@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.peering_intent import site_peerings
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+site_peerings = lazy_function("peering_intent", "site_peerings")
 
 
 def aws_partition(region):

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.names import is_ours
-from ansible_collections.netsec.aws_peering.plugins.module_utils.names import name_of
-from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
-from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
-from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan import plan_network
-from ansible_collections.netsec.aws_peering.plugins.module_utils.network_plan import plan_network_teardown
-from ansible_collections.netsec.aws_peering.plugins.module_utils import peering_plan as peering_planner
-from ansible_collections.netsec.aws_peering.plugins.module_utils.outputs import dashboard_url
-from ansible_collections.netsec.aws_peering.plugins.module_utils.outputs import site_outputs
-from ansible_collections.netsec.aws_peering.plugins.module_utils.peering_intent import site_peerings
+from ansible_collections.netsec.aws_peering.plugins.filter.network import native
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+is_ours = lazy_function("names", "is_ours")
+name_of = lazy_function("names", "name_of")
+site_names = lazy_function("names", "site_names")
+tag_dict = lazy_function("names", "tag_dict")
+plan_network = lazy_function("network_plan", "plan_network")
+plan_network_teardown = lazy_function("network_plan", "plan_network_teardown")
+peering_planner = lazy_module("peering_plan")
+dashboard_url = lazy_function("outputs", "dashboard_url")
+site_outputs = lazy_function("outputs", "site_outputs")
+site_peerings = lazy_function("peering_intent", "site_peerings")
+_site_state = lazy_module("site_state")
 
 
 def network_plan(state, spec):
@@ -144,6 +150,28 @@ def peering_connections(state, context):
     return out
 
 
+def _site_state_call(name, function, *args):
+    try:
+        return function(*(native(arg) for arg in args))
+    except _site_state.ScopeError as exc:
+        raise AnsibleFilterError(f"{name}: {exc}") from None
+
+
+def describe_scopes(known, stale, stale_list, refresh, refresh_list, wanted):
+    """The scopes the site_state role describes now ([] for nothing): after a change, only what changed."""
+    return _site_state_call("describe_scopes", _site_state.describe_scopes, known, stale, stale_list, refresh, refresh_list, wanted)
+
+
+def merge_site_state(known, fresh):
+    """The run's description of the site with a narrower, newer one merged in."""
+    return _site_state_call("merge_site_state", _site_state.merge_site_state, known, fresh)
+
+
+def stale_scopes(current, stale, changed):
+    """What a stage that changed ``changed`` leaves for the next description ([] for everything)."""
+    return _site_state_call("stale_scopes", _site_state.stale_scopes, current, stale, changed)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -155,4 +183,7 @@ class FilterModule:
             "site_network": site_network,
             "site_outputs": site_outputs,
             "dashboard_url": dashboard_url,
+            "describe_scopes": describe_scopes,
+            "merge_site_state": merge_site_state,
+            "stale_scopes": stale_scopes,
         }

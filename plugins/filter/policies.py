@@ -15,15 +15,18 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native, show
-from ansible_collections.netsec.aws_peering.plugins.module_utils.policies import POLICIES
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+_policies = lazy_module("policies")
 
 
 def policy(name, **params):
     """The policy document ``name`` (a key of POLICIES) built from ``params``."""
     name = native(name)
-    builder = POLICIES.get(name) if isinstance(name, str) else None
+    builder = _policies.POLICIES.get(name) if isinstance(name, str) else None
     if builder is None:
-        raise AnsibleFilterError(f"policy: unknown policy {show(name)}; known: {', '.join(sorted(POLICIES))}")
+        raise AnsibleFilterError(f"policy: unknown policy {show(name)}; known: {', '.join(sorted(_policies.POLICIES))}")
     try:
         return builder(**native(params))
     except TypeError as exc:

@@ -18,8 +18,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
-from ansible_collections.netsec.aws_peering.plugins.module_utils.input_validation import ephemeral_port_range
 from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     AWS_MAX_PREFIX,
     AWS_MIN_PREFIX,
@@ -28,6 +26,11 @@ from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     parse_cidr,
     show,
 )
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+trusted_principal_problem = lazy_function("identifiers", "trusted_principal_problem")
+ephemeral_port_range = lazy_function("input_validation", "ephemeral_port_range")
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 NAME_MAX = 20

@@ -14,10 +14,14 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils import audit_report
-from ansible_collections.netsec.aws_peering.plugins.module_utils import reachability as evaluator
-from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
 from ansible_collections.netsec.aws_peering.plugins.filter.plans import site_network
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+audit_report = lazy_module("audit_report")
+evaluator = lazy_module("reachability")
+site_names = lazy_function("names", "site_names")
 
 
 def _call(name, function, *args):

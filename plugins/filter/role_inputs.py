@@ -19,7 +19,11 @@ from jinja2 import Undefined
 from jinja2.exceptions import UndefinedError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils.input_validation import declared_options, validate_inputs
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+declared_options = lazy_function("input_validation", "declared_options")
+validate_inputs = lazy_function("input_validation", "validate_inputs")
 
 
 def role_input_errors(values, specs, required_roles=None, open_cidr_exceptions=None):

@@ -14,7 +14,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils import security_plan as planner
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
+
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+planner = lazy_module("security_plan")
 
 REQUIRED = {"security": ("host", "network_name", "environment_suffix"), "endpoints": ("network_name", "environment_suffix")}
 

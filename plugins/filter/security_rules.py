@@ -16,16 +16,16 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.netsec.aws_peering.plugins.filter.network import native
-from ansible_collections.netsec.aws_peering.plugins.module_utils import security_plan
-from ansible_collections.netsec.aws_peering.plugins.module_utils.security_plan import RuleError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
 
-ADMIN_PORTS = security_plan.ADMIN_PORTS
+# Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+security_plan = lazy_module("security_plan")
 
 
 def _call(function, *args, **kwargs):
     try:
         return function(*(native(a) for a in args), **{k: native(v) for k, v in kwargs.items()})
-    except RuleError as e:
+    except security_plan.RuleError as e:
         raise AnsibleFilterError(str(e)) from None
 
 
@@ -55,7 +55,7 @@ def collapse_cidrs(cidrs):
 def _flatten(value, what):
     try:
         return security_plan._flatten(value, what)  # pylint: disable=protected-access
-    except RuleError as e:
+    except security_plan.RuleError as e:
         raise AnsibleFilterError(str(e)) from None
 
 
@@ -71,9 +71,6 @@ def _cidrs_of(rule):
             if isinstance(item, dict) and item.get(inner):
                 cidrs.append(to_text(item[inner]))
     return cidrs
-
-
-_is_open = security_plan.is_open
 
 
 def open_cidr_rules(rules):
@@ -94,7 +91,7 @@ def open_cidr_rules(rules):
     for index, rule in enumerate(rules):
         if isinstance(rule, (list, tuple)) and len(rule) >= 4:
             # amazon.aws.ec2_vpc_nacl_info entry: [rule_number, protocol, action, cidr, ...]
-            if to_text(rule[2]).lower() == "allow" and _is_open(to_text(rule[3])):
+            if to_text(rule[2]).lower() == "allow" and security_plan.is_open(to_text(rule[3])):
                 found.append(rule)
             continue
         if not isinstance(rule, dict):
@@ -102,7 +99,7 @@ def open_cidr_rules(rules):
         action = to_text(rule.get("rule_action", rule.get("RuleAction", "allow"))).lower()
         if action == "deny":
             continue
-        if any(_is_open(c) for c in _cidrs_of(rule)):
+        if any(security_plan.is_open(c) for c in _cidrs_of(rule)):
             found.append(rule)
     return found
 

@@ -29,8 +29,6 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import call
-
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 # SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
 # when no frequency is given.
@@ -993,12 +991,3 @@ def project_rules(current, changes):
             reply["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(rule["tags"].items())]
         by_name[name] = reply
     return [by_name[name] for name in sorted(by_name)]
-
-
-def describe_recording(client):
-    """The recorders, their status and the delivery channels, as ``site_info`` describes them (``state.config``)."""
-    return {
-        "recorders": call("Config recorders", client.describe_configuration_recorders).get("ConfigurationRecorders", []),
-        "recorder_status": call("Config recorder status", client.describe_configuration_recorder_status).get("ConfigurationRecordersStatus", []),
-        "delivery_channels": call("Config delivery channels", client.describe_delivery_channels).get("DeliveryChannels", []),
-    }

@@ -25,7 +25,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OW
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
 
-SCOPES = ("network", "peering", "security", "endpoints", "flowlogs", "config", "monitoring")
 RETRY = AWSRetry.jittered_backoff(retries=10)
 ENDPOINT_SERVICES = ("s3", "dynamodb")
 
@@ -243,6 +242,16 @@ def describe_bucket(s3, name):
     return bucket
 
 
+def describe_recording(config):
+    """The recorders, their status and the delivery channels (``state.config`` without the rules)."""
+    return {
+        "recorders": call("Config recorders", config.describe_configuration_recorders).get("ConfigurationRecorders", []),
+        "recorder_status": call("Config recorder status",
+                                config.describe_configuration_recorder_status).get("ConfigurationRecordersStatus", []),
+        "delivery_channels": call("Config delivery channels", config.describe_delivery_channels).get("DeliveryChannels", []),
+    }
+
+
 def describe_config(config, rule_suffix):
     """The account-and-region's recorders, their status, delivery channels, and the site's rules (by name suffix) with tags."""
     rules = [rule for rule in paginate("Config rules", config, "describe_config_rules", "ConfigRules")
@@ -250,13 +259,7 @@ def describe_config(config, rule_suffix):
     for rule in rules:
         rule["Tags"] = paginate(f"tags of {rule['ConfigRuleName']}", config, "list_tags_for_resource", "Tags",
                                 ResourceArn=rule["ConfigRuleArn"])
-    return {
-        "recorders": call("Config recorders", config.describe_configuration_recorders).get("ConfigurationRecorders", []),
-        "recorder_status": call("Config recorder status",
-                                config.describe_configuration_recorder_status).get("ConfigurationRecordersStatus", []),
-        "delivery_channels": call("Config delivery channels", config.describe_delivery_channels).get("DeliveryChannels", []),
-        "rules": rules,
-    }
+    return dict(describe_recording(config), rules=rules)
 
 
 def describe_topic(sns, arn):

@@ -308,7 +308,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import customer_recorders
-from ansible_collections.netsec.aws_peering.plugins.module_utils.config import describe_recording
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import is_recording
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_delivery_channel
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_recorder
@@ -316,6 +315,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.config import p
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import project_recording
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import recorder_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_recording
 
 RETRY = AWSRetry.jittered_backoff(retries=10)
 

@@ -361,7 +361,7 @@ def test_bad_input_is_named_before_any_call(kms, run_module, api_calls, args, na
 
 
 def test_the_module_and_the_filter_plan_with_the_same_function(kms, converged, run_module):
-    assert kms_keys.plan_keys is converge_plans.plan_keys
+    assert kms_keys.plan_keys is converge_plans.plan_keys.resolve()
     _drift_rotation(kms)
     _drift_tag_extra(kms)
     current = {alias: describe(kms, alias) for alias in (ALERTS, LOGS)}

@@ -377,7 +377,7 @@ def test_bad_input_is_named_before_any_call(s3, run_module, api_calls, args, nam
 
 
 def test_the_module_and_the_filter_plan_with_the_same_function(s3, converged, run_module):
-    assert secure_bucket.plan_bucket is converge_plans.plan_bucket
+    assert secure_bucket.plan_bucket is converge_plans.plan_bucket.resolve()
     _drift_versioning(s3)
     _drift_tag_extra(s3)
     state = describe(s3)
