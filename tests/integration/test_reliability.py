@@ -166,8 +166,41 @@ def test_drift_is_detected_with_its_cause_and_repaired(sandbox):
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
 
 
+def descendants(pid):
+    """Every process below ``pid``, from /proc (module processes run in sessions of their own)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(process):
+    """SIGKILL the run and everything it started, module processes in their own sessions included.
+
+    The group is stopped first so that nothing new starts between the listing and the kill; a
+    module process left alive would go on calling AWS beside the next run."""
+    os.killpg(process.pid, signal.SIGSTOP)
+    stray = descendants(process.pid)
+    os.killpg(process.pid, signal.SIGKILL)
+    for pid in stray:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+
+
 def run_until(sandbox, args, point, delay=1.5):
-    """Start ansible-playbook; SIGKILL its whole process group `delay` seconds after task `point` starts.
+    """Start ansible-playbook; SIGKILL it and all it started `delay` seconds after task `point` starts.
 
     Returns True when it was killed, False when the run ended before reaching the point."""
     process = subprocess.Popen([str(VENV / "bin" / "ansible-playbook"), *args, "-i", str(INVENTORY)], cwd=ROOT,
@@ -176,8 +209,7 @@ def run_until(sandbox, args, point, delay=1.5):
     for line in process.stdout:
         if line.startswith("TASK [") and point in line:
             time.sleep(delay)
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_tree(process)
             return True
     process.wait()
     return False
