@@ -113,22 +113,23 @@ case "${1:-all}" in
   coverage) stage_coverage ;;
   all)
     rm -rf "$SANDBOX_RECORDS_DIR"
-    # Two lanes on two cores: the static checks (one busy core) beside the sandboxes (an emulator
-    # and ansible, which leave a core partly idle while they wait on each other). The checks'
-    # output is shown when they end; the sandboxes' as it comes.
+    # Two lanes on two cores, of about equal length: the static checks then the AWX templates
+    # (one sandbox) beside the molecule scenarios then the reliability tests (sandboxes that leave
+    # a core partly idle while the emulator and ansible wait on each other). The first lane's
+    # output is shown when it ends; the second's as it comes.
     # (Each lane is a background subshell, where `set -e` still stops at the first failure.)
     checks_log=$(mktemp)
-    ( stage_lint; stage_sanity; stage_unit ) >"$checks_log" 2>&1 &
+    ( stage_lint; stage_sanity; stage_unit; stage_awx ) >"$checks_log" 2>&1 &
     checks=$!
-    ( stage_molecule; stage_integration ) &
+    ( stage_molecule; stage_reliability ) &
     sandboxes=$!
     sandboxes_rc=0 checks_rc=0
     wait "$sandboxes" || sandboxes_rc=$?
     wait "$checks" || checks_rc=$?
-    echo "== checks lane (lint, sanity, unit): exit $checks_rc"
+    echo "== checks lane (lint, sanity, unit, awx): exit $checks_rc"
     cat "$checks_log"
     rm -f "$checks_log"
-    echo "== sandboxes lane (molecule, integration): exit $sandboxes_rc"
+    echo "== sandboxes lane (molecule, reliability): exit $sandboxes_rc"
     [ "$checks_rc" -eq 0 ] && [ "$sandboxes_rc" -eq 0 ] || exit 1
     stage_coverage ;;
   *) echo "usage: $0 [lint|sanity|unit|molecule|integration|awx|reliability|coverage|all]" >&2; exit 2 ;;
