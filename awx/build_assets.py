@@ -282,10 +282,9 @@ def job_template(env, inventory, slug, playbook, description, questions, overrid
     return obj
 
 
-def drift_schedule(template):
+def no_launch_overrides():
+    """Prompt-on-launch fields of a schedule or workflow node, all unset: each job runs as its template says."""
     return {
-        "name": f"{template} nightly",
-        "description": "Nightly check of the deployed state against the code; changes nothing.",
         "extra_data": {},
         "inventory": None,
         "scm_branch": None,
@@ -299,6 +298,14 @@ def drift_schedule(template):
         "forks": None,
         "job_slice_count": None,
         "timeout": None,
+    }
+
+
+def drift_schedule(template):
+    return {
+        "name": f"{template} nightly",
+        "description": "Nightly check of the deployed state against the code; changes nothing.",
+        **no_launch_overrides(),
         "unified_job_template": jt_key(template),
         "enabled": True,
         # 02:00 UTC, outside the change windows the stage templates run in.
@@ -319,19 +326,7 @@ def workflow(env, suffix):
     for index, stage in enumerate(WORKFLOW_STAGES):
         following = WORKFLOW_STAGES[index + 1:index + 2]
         nodes.append({
-            "extra_data": {},
-            "inventory": None,
-            "scm_branch": None,
-            "job_type": None,
-            "job_tags": None,
-            "skip_tags": None,
-            "limit": None,
-            "diff_mode": None,
-            "verbosity": None,
-            "execution_environment": None,
-            "forks": None,
-            "job_slice_count": None,
-            "timeout": None,
+            **no_launch_overrides(),
             "workflow_job_template": wfjt_key(name),
             "unified_job_template": jt_key(template_name(env, stage)),
             "all_parents_must_converge": False,
@@ -382,6 +377,18 @@ def workflow(env, suffix):
     }
 
 
+def aws_credential(name, description):
+    return {
+        "name": name,
+        "description": description,
+        "organization": org_key(),
+        "credential_type": AWS_CREDENTIAL_TYPE,
+        # `awx export` writes secrets as $encrypted$ and `awx import` drops them: nothing secret here.
+        "inputs": {"username": "", "password": "$encrypted$"},
+        "natural_key": credential_key(name),
+    }
+
+
 def build(env="sandbox", scm_url=None, image=None):
     inventory_dir = REPO / "inventories" / env
     settings = yaml.safe_load((inventory_dir / "group_vars" / "networks.yml").read_text(encoding="utf-8"))
@@ -416,25 +423,10 @@ def build(env="sandbox", scm_url=None, image=None):
             "natural_key": ee_key(),
         }],
         "credentials": [
-            {
-                "name": credentials["automation"],
-                "description": ("Key of the automation principal every stage starts from; each site's play then "
-                                "assumes aws_role_arn. Fill in the secret after the import."),
-                "organization": org_key(),
-                "credential_type": AWS_CREDENTIAL_TYPE,
-                # `awx export` writes secrets as $encrypted$ and `awx import` drops them: nothing secret here.
-                "inputs": {"username": "", "password": "$encrypted$"},
-                "natural_key": credential_key(credentials["automation"]),
-            },
-            {
-                "name": credentials["admin"],
-                "description": ("An account administrator's key, for the bootstrap template only (it creates the "
-                                "automation role). Fill in the secret after the import."),
-                "organization": org_key(),
-                "credential_type": AWS_CREDENTIAL_TYPE,
-                "inputs": {"username": "", "password": "$encrypted$"},
-                "natural_key": credential_key(credentials["admin"]),
-            },
+            aws_credential(credentials["automation"], "Key of the automation principal every stage starts from; each site's play then "
+                                                      "assumes aws_role_arn. Fill in the secret after the import."),
+            aws_credential(credentials["admin"], "An account administrator's key, for the bootstrap template only (it creates the "
+                                                 "automation role). Fill in the secret after the import."),
         ],
         "projects": [{
             "name": PROJECT,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import field_updates
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import ANOMALY_COMPARISON_OPERATORS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import STANDARD_STATISTICS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import TREAT_MISSING_DATA_CHOICES
@@ -24,6 +26,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch impo
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import normalize_alarm
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_period
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_statistic
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import checked_spec
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
 
@@ -50,11 +53,6 @@ ALARM_KEYS = frozenset((
     "alarm_actions", "ok_actions", "insufficient_data_actions", "description", "actions_enabled", "tags",
 ))
 TAG_KEY_RE = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
-
-
-def change(resource, action, field, before, after):
-    """One planned change (JSON-safe)."""
-    return {"resource": resource, "action": action, "field": field, "before": before, "after": after}
 
 
 # ---------------------------------------------------------------------------
@@ -172,11 +170,7 @@ def _kind(spec, where):
 
 def normalize_alarm_spec(spec, where, common_tags=None):
     """One wanted alarm with every default filled in, validated; ValueError names the option and value."""
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where} must be a dict, got {spec!r}")
-    unknown = set(spec) - ALARM_KEYS
-    if unknown:
-        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    checked_spec(spec, where, ALARM_KEYS)
     name = spec.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 255 or any(ord(c) < 32 for c in name):
         raise ValueError(f"{where}.name must be 1-255 printable characters, got {name!r}")
@@ -329,8 +323,6 @@ def plan_alarms(current_alarms, desired):
             changes.append(change(resource, "create", "alarm", None, after))
             continue
         before = normalize_alarm(existing)
-        for field in sorted(set(before) | set(after)):
-            if before.get(field) != after.get(field):
-                changes.append(change(resource, "update", field, before.get(field), after.get(field)))
+        changes.extend(field_updates(resource, before, after, sorted(set(before) | set(after))))
         changes.extend(plan_tags(resource, existing.get("Tags"), alarm["tags"], wanted["purge_tags"]))
     return changes

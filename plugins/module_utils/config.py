@@ -29,6 +29,8 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
+
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 # SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
 # when no frequency is given.
@@ -615,12 +617,6 @@ RECORDER_OPTION_DEFAULTS = {
 }
 
 
-def _change(resource, action, field, before, after, **extra):
-    out = {"resource": resource, "action": action, "field": field, "before": copy.deepcopy(before), "after": copy.deepcopy(after)}
-    out.update(extra)
-    return out
-
-
 def recorder_desired(options):
     """The config_recorder module's options, checked and normalised (ConfigValidationError naming the option)."""
     params = dict(RECORDER_OPTION_DEFAULTS)
@@ -710,7 +706,7 @@ def plan_recorder(current, options):
             request = {"name": name, "roleARN": after["role_arn"], "recordingGroup": recording_group_to_boto(desired["recording_group"])}
             if ours.get("recordingMode"):
                 request["recordingMode"] = ours["recordingMode"]
-            changes.append(_change(_recorder_resource(name), "update", "recorder", before, after, request=request))
+            changes.append(copied_change(_recorder_resource(name), "update", "recorder", before, after, request=request))
     elif other is not None:
         if not desired["reuse_existing"]:
             raise ConfigValidationError(
@@ -729,7 +725,7 @@ def plan_recorder(current, options):
             raise ConfigValidationError("role_arn is required to create the configuration recorder %r (none exists)" % name)
         after = {"name": name, "role_arn": desired["role_arn"], "recording_group": copy.deepcopy(desired["recording_group"])}
         request = {"name": name, "roleARN": desired["role_arn"], "recordingGroup": recording_group_to_boto(desired["recording_group"])}
-        changes.append(_change(_recorder_resource(name), "create", "recorder", None, after, request=request))
+        changes.append(copied_change(_recorder_resource(name), "create", "recorder", None, after, request=request))
     recorder_name = after["name"]
 
     channel_changes, channel_after, channel_reused = _plan_channel(current, desired)
@@ -746,7 +742,7 @@ def plan_recorder(current, options):
             notes.append("the configuration recorder %r is not ours (reused) and is stopped: the rules evaluate nothing until its owner "
                          "starts it (start_reused lets this collection start it)" % recorder_name)
     elif want != recording:
-        changes.append(_change(_recorder_resource(recorder_name), "update", "recording", recording, want))
+        changes.append(copied_change(_recorder_resource(recorder_name), "update", "recording", recording, want))
         recording = want
     return {"changes": changes, "reused": reused, "channel_reused": channel_reused, "notes": notes,
             "recorder": after, "delivery_channel": channel_after, "recording": recording}
@@ -768,8 +764,8 @@ def _plan_channel(current, desired):
             after["delivery_frequency"] = before["delivery_frequency"]
         if after == before:
             return [], after, False
-        return [_change(_channel_resource(channel_name), "update", "delivery_channel", before, after,
-                        request=delivery_channel_to_boto(after))], after, False
+        return [copied_change(_channel_resource(channel_name), "update", "delivery_channel", before, after,
+                              request=delivery_channel_to_boto(after))], after, False
     if other is not None:
         if not desired["reuse_existing"]:
             raise ConfigValidationError(
@@ -777,8 +773,8 @@ def _plan_channel(current, desired):
                 "reuse it, or manage it under its own name" % other["name"])
         return [], normalise_delivery_channel(other), True
     after = dict(wanted)
-    return [_change(_channel_resource(channel_name), "create", "delivery_channel", None, after,
-                    request=delivery_channel_to_boto(after))], after, False
+    return [copied_change(_channel_resource(channel_name), "create", "delivery_channel", None, after,
+                          request=delivery_channel_to_boto(after))], after, False
 
 
 def _plan_recorder_absent(current, desired):
@@ -793,21 +789,21 @@ def _plan_recorder_absent(current, desired):
     changes, notes = [], []
     if ours is not None:
         if is_recording(current, name):
-            changes.append(_change(_recorder_resource(name), "update", "recording", True, False))
-        changes.append(_change(_recorder_resource(name), "delete", "recorder", normalise_recorder(ours), None))
+            changes.append(copied_change(_recorder_resource(name), "update", "recording", True, False))
+        changes.append(copied_change(_recorder_resource(name), "delete", "recorder", normalise_recorder(ours), None))
     recording = False
     if other is not None:
         recording = is_recording(current, other["name"])
         if our_channel is not None and recording:
             # AWS refuses to delete the channel of a recording recorder; without its only channel it could not record anyway.
-            changes.append(_change(_recorder_resource(other["name"]), "update", "recording", True, False,
-                                   reason="its only delivery channel, %s, is ours and goes" % channel_name))
+            changes.append(copied_change(_recorder_resource(other["name"]), "update", "recording", True, False,
+                                         reason="its only delivery channel, %s, is ours and goes" % channel_name))
             notes.append("the configuration recorder %r is not ours (reused): it is stopped, not deleted, because its only delivery "
                          "channel %r is ours and is deleted; its owner needs a channel before starting it again"
                          % (other["name"], channel_name))
             recording = False
     if our_channel is not None:
-        changes.append(_change(_channel_resource(channel_name), "delete", "delivery_channel", normalise_delivery_channel(our_channel), None))
+        changes.append(copied_change(_channel_resource(channel_name), "delete", "delivery_channel", normalise_delivery_channel(our_channel), None))
     return {"changes": changes, "reused": False, "channel_reused": False, "notes": notes,
             "recorder": normalise_recorder(other), "delivery_channel": normalise_delivery_channel(other_channel), "recording": recording}
 
@@ -931,7 +927,7 @@ def plan_rules(current, options):
                                         % (name, owner, "delete" if settings["state"] == "absent" else "change"))
         if settings["state"] == "absent":
             if existing:
-                changes.append(_change(_rule_resource(name), "delete", "rule", rule_view(existing, tags), None))
+                changes.append(copied_change(_rule_resource(name), "delete", "rule", rule_view(existing, tags), None))
             continue
         after = merge_rule(desired, existing)
         after["arn"] = existing.get("arn") if existing else None
@@ -942,13 +938,13 @@ def plan_rules(current, options):
             after_tags.update(to_set)
         whole = rule_view(after, after_tags)
         if existing is None:
-            changes.append(_change(_rule_resource(name), "create", "rule", None, whole, rule=whole))
+            changes.append(copied_change(_rule_resource(name), "create", "rule", None, whole, rule=whole))
             continue
         for field in COMPARED_RULE_FIELDS:
             if after.get(field) != existing.get(field):
-                changes.append(_change(_rule_resource(name), "update", field, existing.get(field), after.get(field), rule=whole))
+                changes.append(copied_change(_rule_resource(name), "update", field, existing.get(field), after.get(field), rule=whole))
         if after_tags != tags and desired["tags"] is not None:
-            changes.append(_change(_rule_resource(name), "update", "tags", tags, after_tags, rule=whole))
+            changes.append(copied_change(_rule_resource(name), "update", "tags", tags, after_tags, rule=whole))
     if settings["purge"]:
         for name in sorted(described):
             if name in listed:
@@ -961,7 +957,7 @@ def plan_rules(current, options):
             tags = rule_tags(reply)
             if reply.get("CreatedBy") or (owner and not _carries(tags, owner)):
                 continue  # service-linked, or someone else's: never purged
-            changes.append(_change(_rule_resource(name), "delete", "rule", rule_view(normalise_rule_reply(reply), tags), None))
+            changes.append(copied_change(_rule_resource(name), "delete", "rule", rule_view(normalise_rule_reply(reply), tags), None))
     return changes
 
 

@@ -16,6 +16,8 @@ import hashlib
 import json
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+
 # Services that offer Gateway endpoints.
 GATEWAY_SERVICES = ("s3", "dynamodb")
 
@@ -235,14 +237,6 @@ def _label(endpoint):
     return f"{endpoint['VpcEndpointId']} ({name})" if name else endpoint["VpcEndpointId"]
 
 
-def _change(resource, action, field=None, before=None, after=None, **extra):
-    out = {"resource": resource, "action": action}
-    if field is not None:
-        out.update(field=field, before=before, after=after)
-    out.update({key: value for key, value in extra.items() if value is not None})
-    return out
-
-
 def _resolve_groups(wanted, groups, pending, where, errors):
     """Security group names or IDs -> IDs (names of groups to be created this run stay names)."""
     by_id = {g["GroupId"]: g for g in groups}
@@ -274,7 +268,7 @@ def _ids_change(resource, endpoint_id, field, have, want, add_key, remove_key, p
         modify[add_key] = add
     if remove:
         modify[remove_key] = remove
-    return [_change(resource, "update", field, sorted(have), after, id=endpoint_id, modify=modify)]
+    return [change(resource, "update", field, sorted(have), after, id=endpoint_id, modify=modify)]
 
 
 def _conflicts(spec, mine, live, errors):
@@ -327,17 +321,17 @@ def _updates(spec, current, resolved_groups, purge_route_tables):
             changes += _ids_change(resource, endpoint_id, "security_group_ids", have, resolved_groups,
                                    "AddSecurityGroupIds", "RemoveSecurityGroupIds")
         if spec.get("private_dns") is not None and bool(current.get("PrivateDnsEnabled")) != spec["private_dns"]:
-            changes.append(_change(resource, "update", "private_dns", bool(current.get("PrivateDnsEnabled")), spec["private_dns"],
-                                   id=endpoint_id, modify={"PrivateDnsEnabled": spec["private_dns"]}))
+            changes.append(change(resource, "update", "private_dns", bool(current.get("PrivateDnsEnabled")), spec["private_dns"],
+                                  id=endpoint_id, modify={"PrivateDnsEnabled": spec["private_dns"]}))
     have_policy = current_policy(current)
     if spec.get("policy") is not None and not policies_equal(spec["policy"], have_policy):
-        changes.append(_change(resource, "update", "policy", normalize_policy(have_policy) if have_policy else None,
-                               normalize_policy(spec["policy"]), id=endpoint_id,
-                               modify={"PolicyDocument": json.dumps(spec["policy"], sort_keys=True)}))
+        changes.append(change(resource, "update", "policy", normalize_policy(have_policy) if have_policy else None,
+                              normalize_policy(spec["policy"]), id=endpoint_id,
+                              modify={"PolicyDocument": json.dumps(spec["policy"], sort_keys=True)}))
     have_tags = _tags(current)
     missing = {k: v for k, v in spec["tags"].items() if have_tags.get(k) != v}
     if missing:
-        changes.append(_change(resource, "update", "tags", {k: have_tags.get(k) for k in missing}, missing, id=endpoint_id, tags=missing))
+        changes.append(change(resource, "update", "tags", {k: have_tags.get(k) for k in missing}, missing, id=endpoint_id, tags=missing))
     return changes
 
 
@@ -373,9 +367,9 @@ def plan_endpoints(state, desired, network, purge_route_tables=True, purge_endpo
     if absent:
         for endpoint in ours:
             if desired is None or (endpoint.get("ServiceName"), endpoint_type(endpoint)) in keys:
-                changes.append(_change(f"vpc-endpoint {endpoint['VpcEndpointId']}", "delete", "endpoint",
-                                       f"{endpoint_type(endpoint)} {endpoint.get('ServiceName')}", None, id=endpoint["VpcEndpointId"],
-                                       route_table_ids=endpoint.get("RouteTableIds") or None))
+                changes.append(change(f"vpc-endpoint {endpoint['VpcEndpointId']}", "delete", "endpoint",
+                                      f"{endpoint_type(endpoint)} {endpoint.get('ServiceName')}", None, id=endpoint["VpcEndpointId"],
+                                      route_table_ids=endpoint.get("RouteTableIds") or None))
         return {"errors": errors, "changes": changes}
     tables = {t["RouteTableId"] for t in state.get("route_tables") or []}
     subnets = {s["SubnetId"] for s in state.get("subnets") or []}
@@ -395,16 +389,16 @@ def plan_endpoints(state, desired, network, purge_route_tables=True, purge_endpo
         _conflicts(spec, mine, live, errors)
         if not mine:
             api = _creation(spec, resolved)
-            changes.append(_change(f"vpc-endpoint {spec['tags'].get('Name') or spec['service_name']}", "create", "endpoint", None,
-                                   f"{spec['type']} {spec['service_name']}", spec=api, tags=spec["tags"]))
+            changes.append(change(f"vpc-endpoint {spec['tags'].get('Name') or spec['service_name']}", "create", "endpoint", None,
+                                  f"{spec['type']} {spec['service_name']}", spec=api, tags=spec["tags"]))
         else:
             changes += _updates(spec, mine[0], resolved, purge_route_tables)
     if purge_endpoints:
         for endpoint in ours:
             if (endpoint.get("ServiceName"), endpoint_type(endpoint)) not in keys:
-                changes.append(_change(f"vpc-endpoint {endpoint['VpcEndpointId']}", "delete", "endpoint",
-                                       f"{endpoint_type(endpoint)} {endpoint.get('ServiceName')}", None, id=endpoint["VpcEndpointId"],
-                                       route_table_ids=endpoint.get("RouteTableIds") or None))
+                changes.append(change(f"vpc-endpoint {endpoint['VpcEndpointId']}", "delete", "endpoint",
+                                      f"{endpoint_type(endpoint)} {endpoint.get('ServiceName')}", None, id=endpoint["VpcEndpointId"],
+                                      route_table_ids=endpoint.get("RouteTableIds") or None))
     return {"errors": errors, "changes": changes}
 
 

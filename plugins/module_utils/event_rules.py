@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import field_updates
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import plan_tags
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import wanted_tags
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import checked_spec
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
 
 NAME_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
@@ -216,11 +218,7 @@ def _target(spec, where):
 
 def normalize_rule_spec(spec, where, common_tags=None):
     """One wanted rule in AWS's shape (PutRule fields, Targets, Tags), validated."""
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where} must be a dict, got {spec!r}")
-    unknown = set(spec) - RULE_KEYS
-    if unknown:
-        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    checked_spec(spec, where, RULE_KEYS)
     name = spec.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ValueError(f"{where}.name {name!r} must be 1-64 characters from A-Z, a-z, 0-9, '.', '_', '-'")
@@ -319,9 +317,7 @@ def plan_rules(current_rules, desired):
             changes.append(change(resource, "create", "rule", None, wanted_view(rule)))
             continue
         before, after = rule_view(existing), rule_view(rule)
-        for field in RULE_FIELDS:
-            if before[field] != after[field]:
-                changes.append(change(resource, "update", field, before[field], after[field]))
+        changes.extend(field_updates(resource, before, after, RULE_FIELDS))
         have = {target["Id"]: target_view(target) for target in existing.get("Targets") or []}
         want = {target_id: target_view(target) for target_id, target in rule["Targets"].items()}
         for target_id in sorted(set(have) | set(want)):

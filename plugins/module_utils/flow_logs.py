@@ -29,6 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 
@@ -481,12 +482,6 @@ def _resource(flow_log):
     return "flow_log %s" % flow_log["FlowLogId"]
 
 
-def _change(resource, action, field, before, after, **extra):
-    out = {"resource": resource, "action": action, "field": field, "before": copy.deepcopy(before), "after": copy.deepcopy(after)}
-    out.update(extra)
-    return out
-
-
 def flow_log_view(flow_log):
     """What the plan shows of a flow log (the settings the module compares, and the tags)."""
     return {
@@ -544,7 +539,7 @@ def plan_flow_log(flow_logs, options):
     matching = matching_flow_logs(flow_logs, desired)
     if desired["state"] == "absent":
         _refuse_foreign(matching, desired, "delete")
-        return [_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"]) for fl in matching]
+        return [copied_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"]) for fl in matching]
     _refuse_foreign(matching, desired, "replace or delete")
     keep, differences = None, []
     for fl in matching:
@@ -557,23 +552,23 @@ def plan_flow_log(flow_logs, options):
     if keep is not None:
         for fl in matching:
             if fl is not keep:
-                changes.append(_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], duplicate=True))
+                changes.append(copied_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], duplicate=True))
         current = _tags_of(keep)
         after = final_tags(current, desired)
         if after != current:
-            changes.append(_change(_resource(keep), "update", "tags", current, after, id=keep["FlowLogId"]))
+            changes.append(copied_change(_resource(keep), "update", "tags", current, after, id=keep["FlowLogId"]))
         return changes
     tags = final_tags(_tags_of(matching[0]), desired) if matching else dict(desired["tags"] or {})
     for fl in matching:
-        changes.append(_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], replaced=differences))
+        changes.append(copied_change(_resource(fl), "delete", "flow_log", flow_log_view(fl), None, id=fl["FlowLogId"], replaced=differences))
     request = flow_log_request(desired, tags)
     after = {"FlowLogId": None, "ResourceId": desired["resource_id"], "TrafficType": desired["traffic_type"],
              "LogDestinationType": desired["log_destination_type"],
              "LogDestination": desired["destination"]["log_destination"] or desired["destination"]["log_group_name"],
              "MaxAggregationInterval": desired["max_aggregation_interval"], "LogFormat": desired["log_format"], "Tags": tags}
     name = tags.get("Name") or "of %s" % desired["resource_id"]
-    changes.append(_change("flow_log %s" % name, "create", "flow_log", flow_log_view(matching[0]) if matching else None, after,
-                           id=None, request=request, replaces=differences))
+    changes.append(copied_change("flow_log %s" % name, "create", "flow_log", flow_log_view(matching[0]) if matching else None, after,
+                                 id=None, request=request, replaces=differences))
     return changes
 
 

@@ -37,6 +37,15 @@ ROLE_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<accou
 USER_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<account>\d{12}):user/(?P<path_name>[\w+=,.@/-]{1,512})$",
                          re.ASCII)
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+# A KMS key as KMS takes it: key ID, multi-Region key ID, alias name, key ARN or alias ARN.
+KEY_ID_RE = re.compile(
+    r"^(?:"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|mrk-[0-9a-fA-F]{32}"
+    r"|alias/[A-Za-z0-9/_-]{1,250}"
+    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:[0-9a-fA-F-]{36}|mrk-[0-9a-fA-F]{32})|alias/[A-Za-z0-9/_-]{1,250})"
+    r")$"
+)
 
 
 def account_of_arn(arn):

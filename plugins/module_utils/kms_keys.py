@@ -28,11 +28,11 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import PlanError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import boolean
-from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import check_tags
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import choice
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import merged_tags
@@ -40,14 +40,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket i
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import positive_int
 
 ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
-KEY_ID_RE = re.compile(
-    r"^(?:"
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|mrk-[0-9a-fA-F]{32}"
-    r"|alias/[A-Za-z0-9/_-]{1,250}"
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:[0-9a-fA-F-]{36}|mrk-[0-9a-fA-F]{32})|alias/[A-Za-z0-9/_-]{1,250})"
-    r")$"
-)
 PENDING_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 USABLE_STATES = ("Enabled", "Disabled")
 NAME_TAG = "Name"
@@ -171,16 +163,16 @@ def _plan_present(key, described, orphans, desired):
     if described is None:
         candidates = _candidates(orphans)
         if not candidates:
-            changes.append(change(resource, "create", "key", None, {
+            changes.append(copied_change(resource, "create", "key", None, {
                 "Description": key["description"] or "", "Policy": key["policy"], "Tags": kms_tag_list(key["tags"]),
                 "KeySpec": KEY_SPEC, "KeyUsage": KEY_USAGE}))
-            changes.append(change(resource, "create", "alias", None, {"AliasName": alias, "TargetKeyId": None}))
+            changes.append(copied_change(resource, "create", "alias", None, {"AliasName": alias, "TargetKeyId": None}))
             if key["enable_key_rotation"]:
-                changes.append(change(resource, "create", "KeyRotationEnabled", False, True))
+                changes.append(copied_change(resource, "create", "KeyRotationEnabled", False, True))
             return changes
         described = candidates[0]
         _check_key(alias, described, "present")
-        changes.append(change(resource, "create", "alias", None, {"AliasName": alias, "TargetKeyId": described["KeyMetadata"]["KeyId"]}))
+        changes.append(copied_change(resource, "create", "alias", None, {"AliasName": alias, "TargetKeyId": described["KeyMetadata"]["KeyId"]}))
     else:
         _check_key(alias, described, "present")
     meta = described["KeyMetadata"]
@@ -189,21 +181,21 @@ def _plan_present(key, described, orphans, desired):
         if not desired["recover_pending"]:
             raise PlanError(f"{alias}: key {meta['KeyId']} is pending deletion (on {meta.get('DeletionDate')}); "
                             "set recover_pending: true to cancel the deletion and enable the key")
-        changes.append(change(resource, "update", "KeyState", state, "Enabled"))
+        changes.append(copied_change(resource, "update", "KeyState", state, "Enabled"))
     elif state == "Disabled":
-        changes.append(change(resource, "update", "KeyState", state, "Enabled"))
+        changes.append(copied_change(resource, "update", "KeyState", state, "Enabled"))
     elif state != "Enabled":
         raise PlanError(f"{alias}: key {meta['KeyId']} is in state {state}, which this module cannot converge")
     if key["description"] is not None and meta.get("Description", "") != key["description"]:
-        changes.append(change(resource, "update", "Description", meta.get("Description", ""), key["description"]))
+        changes.append(copied_change(resource, "update", "Description", meta.get("Description", ""), key["description"]))
     if key["policy"] is not None and policies_differ(described.get("Policy"), key["policy"]):
-        changes.append(change(resource, "update", "Policy", described.get("Policy"), key["policy"]))
+        changes.append(copied_change(resource, "update", "Policy", described.get("Policy"), key["policy"]))
     if described.get("KeyRotationEnabled") is not key["enable_key_rotation"]:
-        changes.append(change(resource, "update", "KeyRotationEnabled", described.get("KeyRotationEnabled"), key["enable_key_rotation"]))
+        changes.append(copied_change(resource, "update", "KeyRotationEnabled", described.get("KeyRotationEnabled"), key["enable_key_rotation"]))
     have = kms_tag_dict(described.get("Tags"))
     want = merged_tags(have, key["tags"], desired["purge_tags"])
     if want != have:
-        changes.append(change(resource, "update", "Tags", described.get("Tags"), kms_tag_list(want)))
+        changes.append(copied_change(resource, "update", "Tags", described.get("Tags"), kms_tag_list(want)))
     return changes
 
 
@@ -212,14 +204,14 @@ def _plan_absent(key, described, orphans, desired):
     resource = key_resource(alias)
     deletion = {"KeyState": "PendingDeletion", "PendingWindowInDays": desired["pending_window_days"]}
     if described is None:
-        return [change(resource, "delete", "key", _key_ref(orphan), dict(deletion, KeyId=orphan["KeyMetadata"]["KeyId"]))
+        return [copied_change(resource, "delete", "key", _key_ref(orphan), dict(deletion, KeyId=orphan["KeyMetadata"]["KeyId"]))
                 for orphan in _candidates(orphans)]
     _check_key(alias, described, "absent")
     meta = described["KeyMetadata"]
     changes = []
     if meta.get("KeyState") not in PENDING_STATES:
-        changes.append(change(resource, "delete", "key", _key_ref(described), dict(deletion, KeyId=meta["KeyId"])))
-    changes.append(change(resource, "delete", "alias", {"AliasName": alias, "TargetKeyId": meta["KeyId"]}, None))
+        changes.append(copied_change(resource, "delete", "key", _key_ref(described), dict(deletion, KeyId=meta["KeyId"])))
+    changes.append(copied_change(resource, "delete", "alias", {"AliasName": alias, "TargetKeyId": meta["KeyId"]}, None))
     return changes
 
 

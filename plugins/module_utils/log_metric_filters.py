@@ -20,6 +20,9 @@ import ipaddress
 import math
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import field_updates
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import checked_spec
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
 
 # Every flow log field the patterns test; the format must carry each of them.
@@ -52,11 +55,6 @@ CIDR_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}$")
 FILTER_NAME_RE = re.compile(r"^[^:*]{1,512}$")
 LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 METRIC_NAME_RE = re.compile(r"^[^:*$]{1,255}$")
-
-
-def change(resource, action, field, before, after):
-    """One planned change (JSON-safe)."""
-    return {"resource": resource, "action": action, "field": field, "before": before, "after": after}
 
 
 # ---------------------------------------------------------------------------
@@ -238,11 +236,7 @@ def filter_view(metric_filter):
 
 def wanted_filter(spec, where):
     """A wanted filter (module option shape) in AWS's PutMetricFilter shape, validated."""
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where} must be a dict, got {spec!r}")
-    unknown = set(spec) - {"name", "pattern", "metric_name", "metric_namespace", "metric_value", "default_value", "unit"}
-    if unknown:
-        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    checked_spec(spec, where, ("name", "pattern", "metric_name", "metric_namespace", "metric_value", "default_value", "unit"))
     name = spec.get("name")
     if not isinstance(name, str) or not FILTER_NAME_RE.match(name):
         raise ValueError(f"{where}.name {name!r} must be 1-512 characters without ':' or '*'")
@@ -345,9 +339,7 @@ def plan_metric_filters(current_log_group, desired):
                 changes.append(change(resource, "create", "filter", None, after))
                 continue
             before = filter_view(current[name])
-            for field in ("filterPattern", "metricTransformations"):
-                if before[field] != after[field]:
-                    changes.append(change(resource, "update", field, before[field], after[field]))
+            changes.extend(field_updates(resource, before, after, ("filterPattern", "metricTransformations")))
     owned = [name for name in current if is_owned(name, wanted["owned_prefix"], wanted["owned_suffix"])]
     if wanted["state"] == "absent":
         doomed = set(owned) | (set(current) & set(wanted["filters"]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
@@ -56,16 +57,6 @@ def intra_vpc_entries(vpc_cidr):
     """The private ACL's own entries: all traffic within the VPC, both directions (the security role keeps them)."""
     return [{"RuleNumber": INTRA_VPC_RULE, "Egress": egress, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": vpc_cidr}
             for egress in (False, True)]
-
-
-def change(resource, action, field=None, before=None, after=None, **extra):
-    """One planned change; ``id`` (the AWS ID when the resource exists) and ``spec`` (what to create) let the
-    module carry it out."""
-    out = {"resource": resource, "action": action}
-    if field is not None:
-        out.update(field=field, before=before, after=after)
-    out.update({key: value for key, value in extra.items() if value is not None})
-    return out
 
 
 def tag_changes(resource, current_tags, wanted, resource_id=None):

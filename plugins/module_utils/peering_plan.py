@@ -22,6 +22,7 @@ from __future__ import annotations
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils import policies
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import is_ours
@@ -33,14 +34,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.policy_template
 LIVE = ("initiating-request", "pending-acceptance", "provisioning", "active")
 DEAD = ("deleted", "deleting", "rejected", "failed", "expired")
 PREFERENCE = {"active": 0, "provisioning": 1, "pending-acceptance": 2, "initiating-request": 3}
-
-
-def change(resource, action, field=None, before=None, after=None, **extra):
-    out = {"resource": resource, "action": action}
-    if field is not None:
-        out.update(field=field, before=before, after=after)
-    out.update({key: value for key, value in extra.items() if value is not None})
-    return out
 
 
 def private_network(state):

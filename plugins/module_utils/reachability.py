@@ -1061,18 +1061,22 @@ def _because(flow):
 
 # ---------------------------------------------------------------- the three kinds of flow
 
-def _peer_flows(model):
-    flows = []
+def _site_pairs(model):
+    """(source site, destination site, the peerings joining them) for each ordered pair of sites that have a VPC."""
     for src_site in model.sites.values():
         for dst_site in model.sites.values():
-            if src_site is dst_site or not src_site.vpc_id or not dst_site.vpc_id:
-                continue
-            peerings = model.peerings_between(src_site.name, dst_site.name)
-            ports = _intent_ports(peerings, src_site.name)
-            extra = {"kind": "peer", "layer": "end-to-end", "peering": peerings[0]["name"] if peerings else None}
-            for src_id in src_site.private_subnet_ids:
-                for dst_id in dst_site.private_subnet_ids:
-                    flows.extend(_peer_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, extra))
+            if src_site is not dst_site and src_site.vpc_id and dst_site.vpc_id:
+                yield src_site, dst_site, model.peerings_between(src_site.name, dst_site.name)
+
+
+def _peer_flows(model):
+    flows = []
+    for src_site, dst_site, peerings in _site_pairs(model):
+        ports = _intent_ports(peerings, src_site.name)
+        extra = {"kind": "peer", "layer": "end-to-end", "peering": peerings[0]["name"] if peerings else None}
+        for src_id in src_site.private_subnet_ids:
+            for dst_id in dst_site.private_subnet_ids:
+                flows.extend(_peer_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, extra))
     return flows
 
 
@@ -1211,18 +1215,14 @@ def _internet_layer_flows(model, site, subnet_id, groups, internet, inbound, cut
 def _peer_exposure_flows(model):
     """Each layer between the private subnets of two sites, on its own (see the module docstring)."""
     flows = []
-    for src_site in model.sites.values():
-        for dst_site in model.sites.values():
-            if src_site is dst_site or not src_site.vpc_id or not dst_site.vpc_id:
-                continue
-            peerings = model.peerings_between(src_site.name, dst_site.name)
-            ports = _intent_ports(peerings, src_site.name)
-            # The destination opens connections to the source: the source's replies go to its client ports.
-            replies = bool(_intent_ports(peerings, dst_site.name))
-            extra = {"kind": "peer_exposure", "peering": peerings[0]["name"] if peerings else None}
-            for src_id in src_site.private_subnet_ids:
-                for dst_id in dst_site.private_subnet_ids:
-                    flows.extend(_peer_exposure_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, replies, extra))
+    for src_site, dst_site, peerings in _site_pairs(model):
+        ports = _intent_ports(peerings, src_site.name)
+        # The destination opens connections to the source: the source's replies go to its client ports.
+        replies = bool(_intent_ports(peerings, dst_site.name))
+        extra = {"kind": "peer_exposure", "peering": peerings[0]["name"] if peerings else None}
+        for src_id in src_site.private_subnet_ids:
+            for dst_id in dst_site.private_subnet_ids:
+                flows.extend(_peer_exposure_pair_flows(model, src_site, src_id, dst_site, dst_id, ports, replies, extra))
     return flows
 
 

@@ -30,6 +30,7 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
@@ -63,11 +64,6 @@ class PlanError(ValueError):
 # ---------------------------------------------------------------------------
 # Shared by the converge planners
 # ---------------------------------------------------------------------------
-
-def change(resource, action, field, before, after):
-    """One change, JSON-safe (copies, so that executing or projecting never alters the inputs)."""
-    return {"resource": resource, "action": action, "field": field, "before": copy.deepcopy(before), "after": copy.deepcopy(after)}
-
 
 def policies_differ(current, desired):
     """Policy documents compared semantically (amazon.aws's comparison): key and list order are
@@ -357,15 +353,15 @@ def plan_bucket(current, desired):
         if current is None:
             return []
         _refuse_foreign(current, desired, "delete")
-        return [change(resource, "delete", "bucket", {"Name": name}, None)]
+        return [copied_change(resource, "delete", "bucket", {"Name": name}, None)]
     changes = []
     if current is None:
-        changes.append(change(resource, "create", "bucket", None, {
+        changes.append(copied_change(resource, "create", "bucket", None, {
             "Name": name, "Region": desired["region"], "ObjectOwnership": OBJECT_OWNERSHIP, "Tags": tag_list(desired["tags"])}))
     else:
         _refuse_foreign(current, desired, "change")
     for field, before, after in _field_changes(current or {}, desired):
-        changes.append(change(resource, "create" if current is None else "update", field, before, after))
+        changes.append(copied_change(resource, "create" if current is None else "update", field, before, after))
     return changes
 
 

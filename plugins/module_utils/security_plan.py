@@ -52,6 +52,7 @@ import re
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import EndpointError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import plan_endpoints
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import service_name
@@ -508,15 +509,6 @@ def ip_permissions(rules, descriptions=True):
 # ---------------------------------------------------------------------------
 # Security groups as a set: the plan module security_groups carries out
 # ---------------------------------------------------------------------------
-
-def change(resource, action, field=None, before=None, after=None, **extra):
-    """One planned change (the shape plan_report shows); extra keys tell the module how to carry it out."""
-    out = {"resource": resource, "action": action}
-    if field is not None:
-        out.update(field=field, before=before, after=after)
-    out.update({key: value for key, value in extra.items() if value is not None})
-    return out
-
 
 def owner_tags(network):
     return {OWNER_TAG: OWNER, "Network": network}

@@ -220,6 +220,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import normalize_alarm
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import ANOMALY_COMPARISON_OPERATORS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import KINDS
@@ -232,6 +233,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alar
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import plan_alarms
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_list
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_writes
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_alarms
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
@@ -239,8 +241,8 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.names import ta
 BATCH = 100  # DescribeAlarms and DeleteAlarms take at most 100 names
 
 
-def describe(module, cloudwatch, names):
-    names = list(names)
+def describe(module, cloudwatch, wanted):
+    names = list(wanted["alarms"])
     try:
         found = []
         for start in range(0, len(names), BATCH):
@@ -258,7 +260,7 @@ def view(alarm, tags):
     return out
 
 
-def diff_of(current, wanted):
+def diff_of(current, wanted, _changes):
     """Each listed alarm before, and as it will be."""
     by_name = {alarm["AlarmName"]: alarm for alarm in current}
     before, after = {}, {}
@@ -291,10 +293,7 @@ def retag(module, cloudwatch, arn, before, after):
 def execute(module, cloudwatch, current, wanted, changes):
     by_name = {alarm["AlarmName"]: alarm for alarm in current}
     doomed = []
-    for resource in dict.fromkeys(item["resource"] for item in changes):
-        name = resource.split(" ", 1)[1]
-        mine = [item for item in changes if item["resource"] == resource]
-        actions = {item["action"] for item in mine}
+    for name, mine, actions in by_resource(changes):
         if "delete" in actions:
             doomed.append(name)
             continue
@@ -317,6 +316,8 @@ def execute(module, cloudwatch, current, wanted, changes):
 
 def settle_tags(module, cloudwatch, found, wanted):
     """Remove tags a created alarm carries beyond the wanted ones (the emulator keeps a deleted alarm's tags)."""
+    if wanted["state"] != "present":
+        return False  # deleted alarms have no tags to repair
     repaired = False
     for alarm in found:
         spec = wanted["alarms"].get(alarm["AlarmName"])
@@ -368,18 +369,9 @@ def main():
         module.fail_json(msg=str(e))
 
     cloudwatch = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
-    current = describe(module, cloudwatch, wanted["alarms"])
-    changes = plan_alarms(current, desired)
-    result = dict(changed=bool(changes), changes=changes)
-    if module._diff:
-        result["diff"] = diff_of(current, wanted)
-    if changes and not module.check_mode:
-        execute(module, cloudwatch, current, wanted, changes)
-        current = describe(module, cloudwatch, wanted["alarms"])
-        if wanted["state"] == "present" and settle_tags(module, cloudwatch, current, wanted):
-            current = describe(module, cloudwatch, wanted["alarms"])
-    result["alarms"] = current
-    module.exit_json(**result)
+    result, current = converge_set(module, cloudwatch, wanted, describe, lambda found: plan_alarms(found, desired),
+                                   execute, diff_of, settle=settle_tags)
+    module.exit_json(**result, alarms=current)
 
 
 if __name__ == "__main__":

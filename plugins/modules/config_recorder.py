@@ -295,13 +295,6 @@ diff:
   type: dict
 """
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    AWS_ERRORS = (BotoCoreError, ClientError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -314,6 +307,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.config import n
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import plan_recorder
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import project_recording
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import recorder_desired
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import AWS_ERRORS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_recording
 

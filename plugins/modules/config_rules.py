@@ -277,13 +277,6 @@ diff:
   type: dict
 """
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    AWS_ERRORS = (BotoCoreError, ClientError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -301,6 +294,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.config import r
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rule_view
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_needing_put
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import AWS_ERRORS
 
 ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
 

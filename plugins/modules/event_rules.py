@@ -175,9 +175,11 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import final_tags
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_list
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_writes
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_rules
 from ansible_collections.netsec.aws_peering.plugins.module_utils.event_rules import described_view
@@ -189,15 +191,15 @@ TARGET_BATCH = 10
 REMOVE_BATCH = 100
 
 
-def describe(module, events, names):
+def describe(module, events, wanted):
     try:
-        return describe_rules(events, list(names))
+        return describe_rules(events, list(wanted["rules"]))
     except DiscoveryError as e:
         module.fail_json_aws(e.exception, msg=f"Cannot describe {e.what}")
     return None  # not reached: fail_json_aws exits
 
 
-def diff_of(current, wanted):
+def diff_of(current, wanted, _changes):
     """Each listed rule before, and as it will be."""
     by_name = {rule["Name"]: rule for rule in current}
     before, after = {}, {}
@@ -242,10 +244,7 @@ def remove_targets(module, events, name, ids):
 
 def execute(module, events, current, wanted, changes):
     by_name = {rule["Name"]: rule for rule in current}
-    for resource in dict.fromkeys(item["resource"] for item in changes):
-        name = resource.split(" ", 1)[1]
-        mine = [item for item in changes if item["resource"] == resource]
-        actions = {item["action"] for item in mine}
+    for name, mine, actions in by_resource(changes):
         if "delete" in actions:
             remove_targets(module, events, name, [target["Id"] for target in by_name[name].get("Targets") or []])
             call(module, f"delete rule {name}", events.delete_rule, Name=name)
@@ -309,16 +308,8 @@ def main():
         module.fail_json(msg=str(e))
 
     events = module.client("events", retry_decorator=AWSRetry.jittered_backoff())
-    current = describe(module, events, wanted["rules"])
-    changes = plan_rules(current, desired)
-    result = dict(changed=bool(changes), changes=changes)
-    if module._diff:
-        result["diff"] = diff_of(current, wanted)
-    if changes and not module.check_mode:
-        execute(module, events, current, wanted, changes)
-        current = describe(module, events, wanted["rules"])
-    result["event_rules"] = current
-    module.exit_json(**result)
+    result, current = converge_set(module, events, wanted, describe, lambda found: plan_rules(found, desired), execute, diff_of)
+    module.exit_json(**result, event_rules=current)
 
 
 def _transformer(target):

@@ -176,6 +176,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_log_group
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import UNITS
@@ -185,9 +187,9 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filt
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import plan_metric_filters
 
 
-def describe(module, logs, name):
+def describe(module, logs, wanted):
     try:
-        return describe_log_group(logs, name)
+        return describe_log_group(logs, wanted["log_group_name"])
     except DiscoveryError as e:
         module.fail_json_aws(e.exception, msg=f"Cannot describe {e.what}")
     return None  # not reached: fail_json_aws exits
@@ -206,9 +208,9 @@ def diff_of(current, wanted, changes):
     return {"before": before, "after": dict(sorted(after.items()))}
 
 
-def execute(module, logs, group, wanted, changes):
-    for name in dict.fromkeys(item["resource"].split(" ", 1)[1] for item in changes):
-        actions = {item["action"] for item in changes if item["resource"] == f"metric_filter {name}"}
+def execute(module, logs, _current, wanted, changes):
+    group = wanted["log_group_name"]
+    for name, _mine, actions in by_resource(changes):
         try:
             if "delete" in actions:
                 logs.delete_metric_filter(aws_retry=True, logGroupName=group, filterName=name)
@@ -248,21 +250,17 @@ def main():
     except ValueError as e:
         module.fail_json(msg=str(e))
 
+    def plan(current):
+        changes = plan_metric_filters(current, desired)
+        if current is None and changes:
+            if not module.check_mode:
+                module.fail_json(msg=f"log_group_name: log group {group} does not exist; create it first", changes=changes)
+            module.warn(f"Log group {group} does not exist yet: every filter is reported as to be created")
+        return changes
+
     logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
-    current = describe(module, logs, group)
-    changes = plan_metric_filters(current, desired)
-    result = dict(changed=bool(changes), changes=changes)
-    if current is None and changes:
-        if not module.check_mode:
-            module.fail_json(msg=f"log_group_name: log group {group} does not exist; create it first", changes=changes)
-        module.warn(f"Log group {group} does not exist yet: every filter is reported as to be created")
-    if module._diff:
-        result["diff"] = diff_of(current, wanted, changes)
-    if changes and not module.check_mode:
-        execute(module, logs, group, wanted, changes)
-        current = describe(module, logs, group)
-    result["log_group"] = current
-    module.exit_json(**result)
+    result, current = converge_set(module, logs, wanted, describe, plan, execute, diff_of)
+    module.exit_json(**result, log_group=current)
 
 
 if __name__ == "__main__":

@@ -209,11 +209,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_bucket
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import PlanError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import bucket_desired
-from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import plan_bucket
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import project_bucket
 
@@ -373,7 +373,7 @@ def main():
             module.fail_json(msg=f"bucket {name}: still holds {count} object version(s) or delete marker(s); "
                                  "refusing to delete it (set force: true to delete them and the bucket)", changes=[])
         if count:
-            changes.insert(0, change(changes[-1]["resource"], "delete", "objects", count, 0))
+            changes.insert(0, copied_change(changes[-1]["resource"], "delete", "objects", count, 0))
 
     if changes and not module.check_mode:
         executor.run(changes)

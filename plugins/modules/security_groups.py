@@ -165,6 +165,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import changes_diff
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_rounds
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import absent_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
@@ -269,28 +271,16 @@ def main():
     try:
         if absent_on(("InvalidVpcID.NotFound",), f"VPC {params['vpc_id']}", ec2.describe_vpcs, VpcIds=[params["vpc_id"]]) is None:
             module.fail_json(msg=f"vpc_id {params['vpc_id']} does not exist in this account and region")
-        state = describe(ec2, params["vpc_id"])
-        plan = plan_security_groups(state, params["groups"], params["network_name"], absent=absent)
-        first, done = plan["changes"], []
-        for _round in range(MAX_ROUNDS):
-            if plan["errors"]:
-                module.fail_json(msg="Nothing was changed in this round: " + "; ".join(plan["errors"]), changes=done)
-            if not plan["changes"] or module.check_mode:
-                break
-            Executor(module, ec2, params["vpc_id"]).apply(plan["changes"])
-            done.extend(plan["changes"])
-            state = describe(ec2, params["vpc_id"])
-            plan = plan_security_groups(state, params["groups"], params["network_name"], absent=absent)
-        else:
-            module.fail_json(msg=f"The security groups did not converge in {MAX_ROUNDS} rounds; still planned: {plan['changes']}", changes=done)
+        _before, state, changes = converge_rounds(
+            module, "security groups", lambda: describe(ec2, params["vpc_id"]),
+            lambda found: plan_security_groups(found, params["groups"], params["network_name"], absent=absent),
+            Executor(module, ec2, params["vpc_id"]).apply, MAX_ROUNDS)
     except DiscoveryError as e:
         module.fail_json_aws(e.exception, msg=e.args[0])
-    changes = first if module.check_mode else done
     result = dict(changed=bool(changes), changes=changes, groups=views(state, params["groups"], changes),
                   state={"security_groups": state["security_groups"]})
     if module._diff:
-        result["diff"] = {"before": "".join(f"{c['resource']} {c.get('field', '')}: {c.get('before')!r}\n" for c in changes),
-                          "after": "".join(f"{c['resource']} {c.get('field', '')}: {c.get('after')!r}\n" for c in changes)}
+        result["diff"] = changes_diff(changes)
     module.exit_json(**result)
 
 

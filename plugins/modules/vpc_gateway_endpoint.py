@@ -240,6 +240,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import changes_diff
+from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_rounds
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import absent_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
@@ -432,28 +434,14 @@ def main():
     try:
         if absent_on(("InvalidVpcID.NotFound",), f"VPC {vpc_id}", ec2.describe_vpcs, VpcIds=[vpc_id]) is None:
             module.fail_json(msg=f"vpc_id {vpc_id} does not exist in this account and region")
-        before = state = describe(ec2, vpc_id, region, not absent)
-        planned = plan(state)
-        first, done = planned["changes"], []
-        for _round in range(MAX_ROUNDS):
-            if planned["errors"]:
-                module.fail_json(msg="Nothing was changed in this round: " + "; ".join(planned["errors"]), changes=done)
-            if not planned["changes"] or module.check_mode:
-                break
-            Executor(module, ec2, vpc_id).apply(planned["changes"])
-            done.extend(planned["changes"])
-            state = describe(ec2, vpc_id, region, not absent)
-            planned = plan(state)
-        else:
-            module.fail_json(msg=f"The endpoints did not converge in {MAX_ROUNDS} rounds; still planned: {planned['changes']}", changes=done)
+        before, state, changes = converge_rounds(module, "endpoints", lambda: describe(ec2, vpc_id, region, not absent), plan,
+                                                 Executor(module, ec2, vpc_id).apply, MAX_ROUNDS)
     except DiscoveryError as e:
         module.fail_json_aws(e.exception, msg=e.args[0])
-    changes = first if module.check_mode else done
     result = dict(changed=bool(changes), changes=changes, endpoints=views(module, before, state, wanted, changes),
                   state={"vpc_endpoints": state["vpc_endpoints"]})
     if module._diff:
-        result["diff"] = {"before": "".join(f"{c['resource']} {c.get('field', '')}: {c.get('before')!r}\n" for c in changes),
-                          "after": "".join(f"{c['resource']} {c.get('field', '')}: {c.get('after')!r}\n" for c in changes)}
+        result["diff"] = changes_diff(changes)
     module.exit_json(**result)
 
 

@@ -108,3 +108,77 @@ def run_module(monkeypatch):
         raise AssertionError("module returned without exit_json/fail_json")
 
     return _run
+
+
+@pytest.fixture
+def aws():
+    """moto's mock_aws around the test: clients made inside it are answered from memory."""
+    # Imported on use, as in fast_moto: the tests that need no AWS do not pay for moto's import.
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+def _client(service):
+    import boto3
+
+    return boto3.client(service, region_name="us-east-1")
+
+
+@pytest.fixture
+def ec2(aws):
+    return _client("ec2")
+
+
+@pytest.fixture
+def kms(aws):
+    return _client("kms")
+
+
+@pytest.fixture
+def s3(aws):
+    return _client("s3")
+
+
+class ApiCalls(list):
+    """The calls record_calls kept, in call order; writes() needs operation names (the default keep)."""
+
+    # Head* is S3's read (HeadBucket, HeadObject); no other service the tests use has a Head* operation.
+    READS = ("Describe", "Get", "Head", "List")
+
+    def writes(self):
+        """The calls that may change something: idempotence and check mode are proven by there being none."""
+        return [name for name in self if not name.startswith(self.READS)]
+
+
+@pytest.fixture
+def record_calls(monkeypatch):
+    """Start recording every AWS call from now on: ``calls = record_calls(keep)``.
+
+    ``keep(client, operation_name, api_params)`` returns what to record of a call, or None to skip it;
+    by default the operation name. It wraps botocore's ``_make_api_call`` so that the clients the module
+    builds itself are seen too; a patch made later wraps the recorder, so a call it answers itself is not recorded.
+    """
+    import botocore.client
+
+    def start(keep=lambda client, operation_name, api_params: operation_name):
+        calls = ApiCalls()
+        original = botocore.client.BaseClient._make_api_call
+
+        def record(self, operation_name, api_params):
+            kept = keep(self, operation_name, api_params)
+            if kept is not None:
+                calls.append(kept)
+            return original(self, operation_name, api_params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+        return calls
+
+    return start
+
+
+@pytest.fixture
+def api_calls(record_calls):
+    """Operation names of every AWS call made from now on (test set-up included: clear it first)."""
+    return record_calls()

@@ -22,6 +22,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils import reachabi
 from ansible_collections.netsec.aws_peering.plugins.module_utils.reachability import ReachabilityError, evaluate
 from ansible_collections.netsec.aws_peering.tests.unit.plugins.module_utils.reachability_states import (  # pylint: disable=unused-import
     build_sites,
+    nacl_entry,
 )
 
 SRC, DST = "subnet-trading-a", "subnet-analytics-a"
@@ -362,18 +363,15 @@ def test_endpoint_without_prefix_list_in_state_is_denied_with_the_reason(build_s
 # ---------------------------------------------------------------- network ACLs
 
 def _deny_before_allow(sites, _intent):  # appended last: only the rule number puts it first
-    entries(sites, "trading").append({"RuleNumber": 105, "Egress": True, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
-                                      "RuleAction": "deny", "PortRange": {"From": 443, "To": 443}})
+    entries(sites, "trading").append(nacl_entry(105, True, "10.1.0.0/16", ports=(443, 443), action="deny"))
 
 
 def _deny_after_allow(sites, _intent):  # inserted first: only the rule number puts it last
-    entries(sites, "trading").insert(0, {"RuleNumber": 200, "Egress": True, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
-                                         "RuleAction": "deny", "PortRange": {"From": 443, "To": 443}})
+    entries(sites, "trading").insert(0, nacl_entry(200, True, "10.1.0.0/16", ports=(443, 443), action="deny"))
 
 
 def _deny_all_protocols(sites, _intent):
-    entries(sites, "analytics").append({"RuleNumber": 101, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "-1",
-                                        "RuleAction": "deny"})
+    entries(sites, "analytics").append(nacl_entry(101, False, "10.0.1.0/24", protocol="-1", action="deny"))
 
 
 def _ingress_allow_removed(sites, _intent):
@@ -552,15 +550,11 @@ def test_all_traffic_rules_leave_udp_to_the_acls(build_sites):
 
 def _open_udp_53(sites, reply=True):
     _all_traffic_rules(sites, None)
-    entries(sites, "trading").append({"RuleNumber": 90, "Egress": True, "CidrBlock": "10.1.1.0/24", "Protocol": "17",
-                                      "RuleAction": "allow", "PortRange": {"From": 53, "To": 53}})
-    entries(sites, "analytics").append({"RuleNumber": 90, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "17",
-                                        "RuleAction": "allow", "PortRange": {"From": 53, "To": 53}})
-    entries(sites, "analytics").append({"RuleNumber": 91, "Egress": True, "CidrBlock": "10.0.1.0/24", "Protocol": "17",
-                                        "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+    entries(sites, "trading").append(nacl_entry(90, True, "10.1.1.0/24", protocol="17", ports=(53, 53)))
+    entries(sites, "analytics").append(nacl_entry(90, False, "10.0.1.0/24", protocol="17", ports=(53, 53)))
+    entries(sites, "analytics").append(nacl_entry(91, True, "10.0.1.0/24", protocol="17", ports=(32768, 65535)))
     if reply:
-        entries(sites, "trading").append({"RuleNumber": 91, "Egress": False, "CidrBlock": "10.1.1.0/24", "Protocol": "17",
-                                          "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+        entries(sites, "trading").append(nacl_entry(91, False, "10.1.1.0/24", protocol="17", ports=(32768, 65535)))
 
 
 def _icmp_entry(rule, egress, cidr, icmp_type):
@@ -655,10 +649,8 @@ def _nat_default_route(sites, _intent):
 
 
 def _nacl_open_ssh(sites, _intent):
-    entries(sites, "trading").append({"RuleNumber": 90, "Egress": False, "CidrBlock": "0.0.0.0/0", "Protocol": "6",
-                                      "RuleAction": "allow", "PortRange": {"From": 22, "To": 22}})
-    entries(sites, "trading").append({"RuleNumber": 90, "Egress": True, "CidrBlock": "0.0.0.0/0", "Protocol": "6",
-                                      "RuleAction": "allow", "PortRange": {"From": 1024, "To": 65535}})
+    entries(sites, "trading").append(nacl_entry(90, False, "0.0.0.0/0", ports=(22, 22)))
+    entries(sites, "trading").append(nacl_entry(90, True, "0.0.0.0/0", ports=(1024, 65535)))
 
 
 def _default_sg_rdp(sites, _intent):
@@ -711,10 +703,8 @@ def test_service_prefix_lists_are_not_the_internet(build_sites):
     # The deployed ACL and group open 443 to the S3/DynamoDB ranges: public addresses, reached privately.
     result = evaluate(sites, intent)
     assert not [f for f in result["flows"] if f["kind"] == "internet" and f["verdict"] == "allow"]
-    entries(sites, "trading").append({"RuleNumber": 95, "Egress": True, "CidrBlock": "52.0.0.0/8", "Protocol": "6",
-                                      "RuleAction": "allow", "PortRange": {"From": 443, "To": 443}})
-    entries(sites, "trading").append({"RuleNumber": 95, "Egress": False, "CidrBlock": "52.0.0.0/8", "Protocol": "6",
-                                      "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+    entries(sites, "trading").append(nacl_entry(95, True, "52.0.0.0/8", ports=(443, 443)))
+    entries(sites, "trading").append(nacl_entry(95, False, "52.0.0.0/8", ports=(32768, 65535)))
     flow = find_flow(evaluate(sites, intent), SRC, "0.0.0.0/0", port=443, kind="internet", layer="network_acl",
                      dst_address="52.1.2.3")
     assert flow["verdict"] == "allow"
@@ -763,8 +753,7 @@ def _sg_ingress_ssh_from_peer_subnet(sites, _intent):
 
 
 def _nacl_ingress_95_ssh_from_peer_subnet(sites, _intent):
-    entries(sites, "analytics").append({"RuleNumber": 95, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "6",
-                                        "RuleAction": "allow", "PortRange": {"From": 22, "To": 22}})
+    entries(sites, "analytics").append(nacl_entry(95, False, "10.0.1.0/24", ports=(22, 22)))
 
 
 def _sg_egress_8080_to_peer(sites, _intent):
@@ -773,21 +762,17 @@ def _sg_egress_8080_to_peer(sites, _intent):
 
 
 def _nacl_egress_all_traffic_to_peer_subnet(sites, _intent):
-    entries(sites, "trading").append({"RuleNumber": 90, "Egress": True, "CidrBlock": "10.1.1.0/24", "Protocol": "-1",
-                                      "RuleAction": "allow"})
+    entries(sites, "trading").append(nacl_entry(90, True, "10.1.1.0/24", protocol="-1"))
 
 
 def _deny_entry_before_the_allow(sites, _intent):
-    entries(sites, "analytics").insert(0, {"RuleNumber": 95, "Egress": False, "CidrBlock": "10.0.1.0/24", "Protocol": "6",
-                                           "RuleAction": "allow", "PortRange": {"From": 22, "To": 22}})
+    entries(sites, "analytics").insert(0, nacl_entry(95, False, "10.0.1.0/24", ports=(22, 22)))
     # Listed first is the allow, last the deny: only the rule number puts 94 before 95.
-    entries(sites, "analytics").append({"RuleNumber": 94, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
-                                        "RuleAction": "deny", "PortRange": {"From": 22, "To": 22}})
+    entries(sites, "analytics").append(nacl_entry(94, False, "10.0.0.0/16", ports=(22, 22), action="deny"))
 
 
 def _deny_entry_after_the_allow(sites, intent):
-    entries(sites, "analytics").insert(0, {"RuleNumber": 96, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
-                                           "RuleAction": "deny", "PortRange": {"From": 22, "To": 22}})
+    entries(sites, "analytics").insert(0, nacl_entry(96, False, "10.0.0.0/16", ports=(22, 22), action="deny"))
     _nacl_ingress_95_ssh_from_peer_subnet(sites, intent)
 
 
@@ -797,8 +782,7 @@ def _sg_ingress_range_over_the_intent_ports(sites, _intent):
 
 
 def _nacl_ingress_range_over_intent_port_and_return_range(sites, _intent):
-    entries(sites, "analytics").append({"RuleNumber": 105, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
-                                        "RuleAction": "allow", "PortRange": {"From": 1024, "To": 65535}})
+    entries(sites, "analytics").append(nacl_entry(105, False, "10.0.0.0/16", ports=(1024, 65535)))
 
 
 def _sg_ingress_by_reference_to_the_peer_group(sites, _intent):
@@ -817,10 +801,8 @@ def _redundant_intent_and_return_entries(sites, _intent):
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]})
     group(sites, "trading")["IpPermissionsEgress"].append(
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]})
-    entries(sites, "analytics").append({"RuleNumber": 105, "Egress": False, "CidrBlock": "10.0.0.0/16", "Protocol": "6",
-                                        "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
-    entries(sites, "trading").append({"RuleNumber": 105, "Egress": True, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
-                                      "RuleAction": "allow", "PortRange": {"From": 32768, "To": 65535}})
+    entries(sites, "analytics").append(nacl_entry(105, False, "10.0.0.0/16", ports=(32768, 65535)))
+    entries(sites, "trading").append(nacl_entry(105, True, "10.1.0.0/16", ports=(32768, 65535)))
 
 
 ANALYTICS_ACL, TRADING_ACL = "acl-analytics-private", "acl-trading-private"
@@ -939,8 +921,7 @@ def test_converged_sandbox_has_no_peer_exposure_and_every_layer_is_covered(build
 
 def test_spokes_without_peering_are_checked_too(build_sites):
     sites, intent = build_sites("hub")
-    entries(sites, "risk").append({"RuleNumber": 90, "Egress": False, "CidrBlock": "10.1.0.0/16", "Protocol": "6",
-                                   "RuleAction": "allow", "PortRange": {"From": 443, "To": 443}})
+    entries(sites, "risk").append(nacl_entry(90, False, "10.1.0.0/16", ports=(443, 443)))
     result = evaluate(sites, exposure_only(intent))
     assert exposures(result) == expose(every_subnet("analytics"), every_subnet("risk"), "network_acl", "ingress",
                                        ("acl-risk-private", 90), ("tcp", 443, 443))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import plan_alarms
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_alarms
@@ -55,37 +53,13 @@ def tags_of(name):
     return {t["Key"]: t["Value"] for t in client().list_tags_for_resource(ResourceARN=ARN + name)["Tags"]}
 
 
-@pytest.fixture
-def aws():
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Every AWS operation the code under test calls, by name."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not name.startswith(("Describe", "List", "Get"))]
-
-
 def test_create_threshold_and_band_alarms_with_tags(aws, run_module, api_calls):
     result = run_module(cloudwatch_alarms, args())
     assert result["failed"] is False, result
     assert result["changed"] is True
     assert [(c["resource"], c["action"]) for c in result["changes"]] == [(f"alarm {n}", "create") for n in NAMES]
     # Tagged on creation: one PutMetricAlarm each, no TagResource.
-    assert writes(api_calls) == ["PutMetricAlarm"] * 3
+    assert api_calls.writes() == ["PutMetricAlarm"] * 3
     plain = alarm(NAMES[0])
     assert (plain["Threshold"], plain["ComparisonOperator"], plain["Statistic"], plain["Period"]) == (10.0, "GreaterThanThreshold", "Sum", 300)
     assert plain["TreatMissingData"] == "notBreaching" and plain["AlarmActions"] == [TOPIC]
@@ -106,7 +80,7 @@ def test_second_run_changes_nothing_and_writes_nothing(aws, run_module, api_call
     again = run_module(cloudwatch_alarms, args(), diff=True)
     assert again["failed"] is False
     assert again["changed"] is False and again["changes"] == []
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert again["diff"]["before"] == again["diff"]["after"]
     assert alarm(NAMES[2])["AlarmConfigurationUpdatedTimestamp"] == stamp
 
@@ -120,7 +94,7 @@ def test_discovery_and_the_module_agree(aws, run_module):
 def test_check_mode_writes_nothing(aws, run_module, api_calls):
     result = run_module(cloudwatch_alarms, args(), check_mode=True, diff=True)
     assert result["changed"] is True and len(result["changes"]) == 3
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert all(alarm(n) is None for n in NAMES)
     assert result["diff"]["before"] == {} and sorted(result["diff"]["after"]) == sorted(NAMES)
     assert result["diff"]["after"][NAMES[0]]["Tags"] == dict(BASE_TAGS, Name=NAMES[0])
@@ -135,7 +109,7 @@ def test_changed_threshold_is_repaired(aws, run_module, api_calls):
     api_calls.clear()
     result = run_module(cloudwatch_alarms, args(), diff=True)
     assert result["changes"] == [{"resource": f"alarm {NAMES[0]}", "action": "update", "field": "Threshold", "before": 50, "after": 10}]
-    assert writes(api_calls) == ["PutMetricAlarm"]
+    assert api_calls.writes() == ["PutMetricAlarm"]
     assert alarm(NAMES[0])["Threshold"] == 10.0
     assert result["diff"]["before"][NAMES[0]]["Threshold"] == 50 and result["diff"]["after"][NAMES[0]]["Threshold"] == 10
     # PutMetricAlarm on an update does not carry Tags: they are unchanged.
@@ -158,7 +132,7 @@ def test_missing_and_extra_tags_are_repaired(aws, run_module, api_calls):
     api_calls.clear()
     result = run_module(cloudwatch_alarms, args())
     assert [(c["resource"], c["field"]) for c in result["changes"]] == [(f"alarm {NAMES[1]}", "Tags")]
-    assert sorted(writes(api_calls)) == ["TagResource", "UntagResource"]
+    assert sorted(api_calls.writes()) == ["TagResource", "UntagResource"]
     assert tags_of(NAMES[1]) == dict(BASE_TAGS, Name=NAMES[1])
 
 
@@ -176,7 +150,7 @@ def test_absent_deletes_the_listed_alarms(aws, run_module, api_calls):
     result = run_module(cloudwatch_alarms, {"alarms": [{"name": n} for n in NAMES[:2]] + [{"name": "never-there"}], "state": "absent"},
                         diff=True)
     assert [(c["resource"], c["action"]) for c in result["changes"]] == [(f"alarm {n}", "delete") for n in NAMES[:2]]
-    assert writes(api_calls) == ["DeleteAlarms"]
+    assert api_calls.writes() == ["DeleteAlarms"]
     assert alarm(NAMES[0]) is None and alarm(NAMES[2]) is not None
     assert sorted(result["diff"]["before"]) == sorted(NAMES[:2]) and result["diff"]["after"] == {}
     again = run_module(cloudwatch_alarms, {"alarms": [{"name": n} for n in NAMES[:2]], "state": "absent"})

@@ -6,7 +6,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import cloudwatch_dashboard
 from ansible_collections.netsec.aws_peering.plugins.module_utils import cloudwatch as cw_utils
@@ -46,12 +45,6 @@ def stored_body(name=NAME, region="us-east-1"):
 
 def names(region="us-east-1"):
     return [d["DashboardName"] for d in client(region).list_dashboards()["DashboardEntries"]]
-
-
-@pytest.fixture
-def aws():
-    with mock_aws():
-        yield
 
 
 def test_create_then_unchanged(aws, run_module):

@@ -311,18 +311,9 @@ def test_reused_recorder_without_channel_gets_ours_and_teardown_deletes_it(aws, 
     assert run_module(config_recorder, base_args(state="absent"))["changed"] is False
 
 
-def test_idempotent_run_makes_no_write(aws, run_module, monkeypatch):
-    import botocore.client
-
+def test_idempotent_run_makes_no_write(aws, run_module, record_calls):
     run_module(config_recorder, base_args())
-    operations = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        operations.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    operations = record_calls()
     result = run_module(config_recorder, base_args())
     assert result["changed"] is False
     assert sorted(set(operations)) == ["DescribeConfigurationRecorderStatus", "DescribeConfigurationRecorders", "DescribeDeliveryChannels"]

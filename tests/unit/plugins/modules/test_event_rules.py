@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_rules
 from ansible_collections.netsec.aws_peering.plugins.module_utils.event_rules import change_alert_rules
@@ -52,37 +50,13 @@ def exists(name):
     return bool(events().list_rules(NamePrefix=name)["Rules"])
 
 
-@pytest.fixture
-def aws():
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Every AWS operation the code under test calls, by name."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not name.startswith(("Describe", "List", "Get"))]
-
-
 def test_create_the_alert_rules_in_one_run(aws, run_module, api_calls):
     result = run_module(event_rules, args())
     assert result["failed"] is False, result
     assert result["changed"] is True
     assert [(c["resource"], c["action"]) for c in result["changes"]] == [(f"event_rule {n}", "create") for n in ORDER]
     # Tagged on creation: PutRule and PutTargets per rule, no TagResource.
-    assert writes(api_calls) == ["PutRule", "PutTargets"] * 5
+    assert api_calls.writes() == ["PutRule", "PutTargets"] * 5
     vpc_rule = rule(NAMES["vpc"])
     assert vpc_rule["State"] == "ENABLED"
     assert json.loads(vpc_rule["EventPattern"]) == RULES[4]["event_pattern"]
@@ -100,7 +74,7 @@ def test_second_run_changes_nothing_and_writes_nothing(aws, run_module, api_call
     again = run_module(event_rules, args(), diff=True)
     assert again["failed"] is False
     assert again["changed"] is False and again["changes"] == []
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert again["diff"]["before"] == again["diff"]["after"]
 
 
@@ -112,7 +86,7 @@ def test_discovery_and_the_module_agree(aws, run_module):
 def test_check_mode_writes_nothing(aws, run_module, api_calls):
     result = run_module(event_rules, args(), check_mode=True, diff=True)
     assert result["changed"] is True and len(result["changes"]) == 5
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert not any(exists(n) for n in ORDER)
     assert result["diff"]["before"] == {} and list(result["diff"]["after"]) == ORDER
     assert result["diff"]["after"][NAMES["vpc"]]["Targets"] == {"alert-topic": {"Arn": TOPIC}}
@@ -126,7 +100,7 @@ def test_a_pattern_written_in_another_order_is_left_alone(aws, run_module, api_c
     events().put_rule(Name=NAMES["peering"], EventPattern=json.dumps(reordered), State="ENABLED", Description=RULES[0]["description"])
     api_calls.clear()
     assert run_module(event_rules, args())["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_a_changed_event_pattern_is_repaired(aws, run_module, api_calls):
@@ -137,7 +111,7 @@ def test_a_changed_event_pattern_is_repaired(aws, run_module, api_calls):
     result = run_module(event_rules, args(), diff=True)
     assert [(c["resource"], c["field"]) for c in result["changes"]] == [(f"event_rule {NAMES['routes']}", "EventPattern")]
     assert result["changes"][0]["before"]["detail"]["eventName"] == ["CreateRoute"]
-    assert writes(api_calls) == ["PutRule"]
+    assert api_calls.writes() == ["PutRule"]
     assert json.loads(rule(NAMES["routes"])["EventPattern"]) == RULES[1]["event_pattern"]
     assert result["diff"]["before"][NAMES["routes"]]["EventPattern"] != result["diff"]["after"][NAMES["routes"]]["EventPattern"]
     # The targets and tags survived the PutRule.
@@ -153,7 +127,7 @@ def test_a_removed_target_is_restored_and_a_stray_one_removed(aws, run_module, a
     result = run_module(event_rules, args())
     assert sorted((c["resource"], c["field"]) for c in result["changes"]) == [
         (f"event_rule {NAMES['nacls']}", "Targets[alert-topic]"), (f"event_rule {NAMES['security_groups']}", "Targets[stray]")]
-    assert sorted(writes(api_calls)) == ["PutTargets", "RemoveTargets"]
+    assert sorted(api_calls.writes()) == ["PutTargets", "RemoveTargets"]
     assert targets_of(NAMES["nacls"]) == [{"Id": "alert-topic", "Arn": TOPIC}]
     assert targets_of(NAMES["security_groups"]) == [{"Id": "alert-topic", "Arn": TOPIC}]
 
@@ -166,7 +140,7 @@ def test_missing_tag_and_state_are_repaired(aws, run_module, api_calls):
     api_calls.clear()
     result = run_module(event_rules, args())
     assert [c["field"] for c in result["changes"]] == ["State", "Tags"]
-    assert writes(api_calls) == ["PutRule", "TagResource"]
+    assert api_calls.writes() == ["PutRule", "TagResource"]
     assert rule(NAMES["vpc"])["State"] == "ENABLED"
     assert tags_of(NAMES["vpc"]) == dict(BASE_TAGS, Name=NAMES["vpc"])
 
@@ -189,13 +163,13 @@ def test_absent_removes_the_targets_then_the_rules(aws, run_module, api_calls):
     result = run_module(event_rules, {"rules": [{"name": n} for n in ORDER[:2]] + [{"name": "never-there"}], "state": "absent"},
                         diff=True)
     assert [(c["resource"], c["action"]) for c in result["changes"]] == [(f"event_rule {n}", "delete") for n in ORDER[:2]]
-    assert writes(api_calls) == ["RemoveTargets", "DeleteRule"] * 2
+    assert api_calls.writes() == ["RemoveTargets", "DeleteRule"] * 2
     assert not exists(ORDER[0]) and not exists(ORDER[1]) and exists(ORDER[2])
     assert sorted(result["diff"]["before"]) == sorted(ORDER[:2]) and result["diff"]["after"] == {}
     assert result["event_rules"] == []
     api_calls.clear()
     again = run_module(event_rules, {"rules": [{"name": n} for n in ORDER[:2]], "state": "absent"})
-    assert again["changed"] is False and writes(api_calls) == []
+    assert again["changed"] is False and api_calls.writes() == []
 
 
 BAD = [

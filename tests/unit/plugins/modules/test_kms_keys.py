@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 
-import boto3
 import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.filter import converge_plans
 from ansible_collections.netsec.aws_peering.plugins.module_utils import discovery
@@ -43,31 +40,6 @@ KEYS = [
      "tags": {"Purpose": "logs"}},
 ]
 ARGS = {"keys": KEYS, "tags": {"Network": "core"}}
-READ = re.compile(r"^(Get|Head|List|Describe)")
-
-
-@pytest.fixture
-def kms():
-    with mock_aws():
-        yield boto3.client("kms", region_name="us-east-1")
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Operation names of every AWS call made from now on (test set-up included: clear it first)."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not READ.match(name)]
 
 
 def describe(kms, alias):
@@ -112,7 +84,7 @@ def test_create_then_idempotent_with_zero_writes(kms, run_module, api_calls):
     assert second["failed"] is False, second
     assert second["changed"] is False and second["changes"] == []
     assert api_calls, "the run made no call at all"
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert "ListKeys" not in api_calls  # every alias exists: no orphan search
 
 
@@ -121,7 +93,7 @@ def test_check_mode_writes_nothing(kms, run_module, api_calls):
     planned = run_module(kms_keys, ARGS, check_mode=True, diff=True)
     assert planned["failed"] is False, planned
     assert planned["changed"] is True
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert customer_keys(kms) == []
     assert planned["kms_keys"][ALERTS]["KeyMetadata"]["KeyId"] is None
     assert planned["kms_keys"][ALERTS]["Policy"] == KEYS[0]["policy"]
@@ -133,7 +105,7 @@ def test_check_mode_writes_nothing(kms, run_module, api_calls):
     api_calls.clear()
     again = run_module(kms_keys, ARGS, check_mode=True)
     assert again["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_diff_of_an_update(kms, converged, run_module):
@@ -196,7 +168,7 @@ def test_update_each_field(kms, converged, run_module, api_calls, drift, field):
 
     api_calls.clear()
     assert run_module(kms_keys, ARGS)["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_tags_not_purged(kms, converged, run_module):
@@ -284,7 +256,7 @@ def test_absent_schedules_by_key_id_and_deletes_the_alias(kms, converged, run_mo
     args = {"keys": [{"alias": ALERTS}, {"alias": LOGS}], "state": "absent", "pending_window_days": 7}
     api_calls.clear()
     planned = run_module(kms_keys, args, check_mode=True, diff=True)
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert planned["kms_keys"] == {ALERTS: None, LOGS: None}
 
     result = run_module(kms_keys, args)
@@ -301,7 +273,7 @@ def test_absent_schedules_by_key_id_and_deletes_the_alias(kms, converged, run_mo
     api_calls.clear()
     again = run_module(kms_keys, args)
     assert again["failed"] is False and again["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_absent_of_a_pending_key_deletes_only_the_alias(kms, converged, run_module):
@@ -329,7 +301,7 @@ def test_pending_deletion_fails_unless_recover_pending(kms, converged, run_modul
     refused = run_module(kms_keys, ARGS)
     assert refused["failed"] is True
     assert ALERTS in refused["msg"] and key_id in refused["msg"] and "recover_pending" in refused["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
     recovered = run_module(kms_keys, dict(ARGS, recover_pending=True))
     assert recovered["failed"] is False, recovered

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import metric_filter_specs
 from ansible_collections.netsec.aws_peering.plugins.modules import log_metric_filters
@@ -33,28 +31,9 @@ def filters_of(group=GROUP):
 
 
 @pytest.fixture
-def aws():
-    with mock_aws():
-        logs().create_log_group(logGroupName=GROUP)
-        yield
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Every AWS operation the code under test calls, by name."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not name.startswith(("Describe", "List", "Get"))]
+def aws(aws):
+    """conftest's mock_aws, with the log group the filters belong to."""
+    logs().create_log_group(logGroupName=GROUP)
 
 
 def test_create_every_filter_in_one_run(aws, run_module, api_calls):
@@ -62,7 +41,7 @@ def test_create_every_filter_in_one_run(aws, run_module, api_calls):
     assert result["failed"] is False, result
     assert result["changed"] is True
     assert [(c["action"], c["field"]) for c in result["changes"]] == [("create", "filter")] * 9
-    assert writes(api_calls) == ["PutMetricFilter"] * 9
+    assert api_calls.writes() == ["PutMetricFilter"] * 9
     found = filters_of()
     assert sorted(found) == sorted(f["name"] for f in FILTERS)
     rejected = found[f"rejected-flows-in-{SITE}"]
@@ -81,14 +60,14 @@ def test_second_run_changes_nothing_and_writes_nothing(aws, run_module, api_call
     again = run_module(log_metric_filters, args(), diff=True)
     assert again["failed"] is False
     assert again["changed"] is False and again["changes"] == []
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert again["diff"]["before"] == again["diff"]["after"]
 
 
 def test_check_mode_writes_nothing(aws, run_module, api_calls):
     result = run_module(log_metric_filters, args(), check_mode=True, diff=True)
     assert result["changed"] is True and len(result["changes"]) == 9
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert filters_of() == {}
     assert result["diff"]["before"] == {} and len(result["diff"]["after"]) == 9
 
@@ -104,7 +83,7 @@ def test_drift_in_a_pattern_is_repaired(aws, run_module, api_calls):
     assert result["changed"] is True
     assert [(c["resource"], c["field"]) for c in result["changes"]] == [(f"metric_filter {name}", "filterPattern")]
     assert result["changes"][0]["before"] == "[version, srcaddr=10.9.*]"
-    assert writes(api_calls) == ["PutMetricFilter"]
+    assert api_calls.writes() == ["PutMetricFilter"]
     assert result["diff"]["before"][name]["filterPattern"] == "[version, srcaddr=10.9.*]"
     assert result["diff"]["after"][name]["filterPattern"] == FILTERS[-1]["pattern"]
     assert filters_of()[name]["filterPattern"] == FILTERS[-1]["pattern"]
@@ -131,7 +110,7 @@ def test_our_unwanted_filters_are_purged_others_kept(aws, run_module, api_calls)
     result = run_module(log_metric_filters, args(filters=FILTERS[:8]))
     assert sorted((c["action"], c["resource"]) for c in result["changes"]) == [
         ("delete", f"metric_filter nonwhitelisted-ports-{SITE}"), ("delete", f"metric_filter old-metric-{SITE}")]
-    assert writes(api_calls) == ["DeleteMetricFilter"] * 2
+    assert api_calls.writes() == ["DeleteMetricFilter"] * 2
     assert "someone-elses" in filters_of() and f"old-metric-{SITE}" not in filters_of()
 
 
@@ -144,14 +123,14 @@ def test_absent_deletes_ours_only(aws, run_module, api_calls):
     assert list(filters_of()) == ["someone-elses"]
     api_calls.clear()
     again = run_module(log_metric_filters, args(filters=[], state="absent"))
-    assert again["changed"] is False and writes(api_calls) == []
+    assert again["changed"] is False and api_calls.writes() == []
 
 
 def test_a_missing_group_fails_outside_check_mode(aws, run_module, api_calls):
     result = run_module(log_metric_filters, args(log_group_name="/netsec/flowlogs/nowhere"))
     assert result["failed"] is True
     assert "log_group_name: log group /netsec/flowlogs/nowhere does not exist" in result["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     checked = run_module(log_metric_filters, args(log_group_name="/netsec/flowlogs/nowhere"), check_mode=True)
     assert checked["failed"] is False and checked["changed"] is True and len(checked["changes"]) == 9
     assert checked["log_group"] is None

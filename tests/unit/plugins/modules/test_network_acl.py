@@ -1,18 +1,10 @@
 """Unit tests for netsec.aws_peering.network_acl (moto in-process)."""
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import network_acl
 
 PEER = "10.20.0.0/24"
-
-
-@pytest.fixture
-def ec2():
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-1")
 
 
 @pytest.fixture

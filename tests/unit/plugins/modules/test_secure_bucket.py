@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 
 import boto3
 import botocore.client
@@ -34,31 +33,6 @@ POLICY = {
 RULE = {"id": "config-retention", "expiration_days": 365, "noncurrent_version_expiration_days": 30,
         "abort_incomplete_multipart_upload_days": 7}
 ARGS = {"name": NAME, "kms_key_arn": KEY_ARN, "policy": POLICY, "tags": {"Network": "core", "Name": NAME}, "lifecycle_rule": RULE}
-READ = re.compile(r"^(Get|Head|List|Describe)")
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        yield boto3.client("s3", region_name="us-east-1")
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Operation names of every AWS call made from now on (test set-up included: clear it first)."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not READ.match(name)]
 
 
 @pytest.fixture
@@ -91,7 +65,7 @@ def test_create_then_idempotent_with_zero_writes(s3, run_module, api_calls):
     assert state["Policy"] == POLICY
     assert tag_dict(state["Tags"]) == {"Network": "core", "Name": NAME, "ManagedBy": "netsec.aws_peering"}
     assert [r["ID"] for r in state["Lifecycle"]] == ["config-retention"]
-    assert "CreateBucket" in writes(api_calls)
+    assert "CreateBucket" in api_calls.writes()
 
     api_calls.clear()
     second = run_module(secure_bucket, ARGS)
@@ -100,7 +74,7 @@ def test_create_then_idempotent_with_zero_writes(s3, run_module, api_calls):
     assert second["changes"] == []
     assert second["bucket"] == state
     assert api_calls, "the run made no call at all"
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_check_mode_writes_nothing_and_reports_the_would_be_state(s3, run_module, api_calls):
@@ -108,7 +82,7 @@ def test_check_mode_writes_nothing_and_reports_the_would_be_state(s3, run_module
     planned = run_module(secure_bucket, ARGS, check_mode=True, diff=True)
     assert planned["failed"] is False, planned
     assert planned["changed"] is True
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert describe(s3) is None
     assert planned["diff"]["before"] == {}
     assert planned["diff"]["after"] == planned["bucket"]
@@ -121,7 +95,7 @@ def test_check_mode_writes_nothing_and_reports_the_would_be_state(s3, run_module
     api_calls.clear()
     again = run_module(secure_bucket, ARGS, check_mode=True)
     assert again["changed"] is False and again["changes"] == []
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_diff_of_an_update(s3, converged, run_module):
@@ -218,7 +192,7 @@ def test_update_each_field(s3, converged, run_module, api_calls, drift, field):
 
     api_calls.clear()
     assert run_module(secure_bucket, ARGS)["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_other_lifecycle_rules_are_kept_unless_purged(s3, converged, run_module):
@@ -310,7 +284,7 @@ def test_absent_refuses_a_bucket_with_objects_then_force_deletes_every_version(s
     refused = run_module(secure_bucket, {"name": NAME, "state": "absent"})
     assert refused["failed"] is True
     assert NAME in refused["msg"] and "4 object version(s)" in refused["msg"] and "force" in refused["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert describe(s3) is not None
 
     planned = run_module(secure_bucket, {"name": NAME, "state": "absent", "force": True}, check_mode=True)
@@ -327,7 +301,7 @@ def test_absent_refuses_a_bucket_with_objects_then_force_deletes_every_version(s
     api_calls.clear()
     gone = run_module(secure_bucket, {"name": NAME, "state": "absent"})
     assert gone["failed"] is False and gone["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_absent_empty_bucket_without_force(s3, converged, run_module):
@@ -345,7 +319,7 @@ def test_a_bucket_that_is_not_ours_is_refused(s3, run_module, api_calls):
         result = run_module(secure_bucket, args)
         assert result["failed"] is True
         assert NAME in result["msg"] and "not managed by this collection" in result["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert describe(s3) is not None
 
     adopted = run_module(secure_bucket, dict(ARGS, require_owner_tag=False))

@@ -1,44 +1,15 @@
 """Unit tests for netsec.aws_peering.security_groups (moto in-process)."""
 
-import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import plain
 from ansible_collections.netsec.aws_peering.plugins.module_utils.security_plan import plan_security_groups
 from ansible_collections.netsec.aws_peering.plugins.modules import security_groups as sgm
 
-READS = ("Describe", "Get", "List")
-
-
-@pytest.fixture
-def ec2():
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-1")
-
 
 @pytest.fixture
 def vpc_id(ec2):
     return ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Every API operation the module makes, in order."""
-    made = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation, params):
-        made.append(operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return made
-
-
-def writes(calls):
-    return [c for c in calls if not c.startswith(READS)]
 
 
 GROUP = {
@@ -72,7 +43,7 @@ def group(ec2, vpc_id, name="sg-peering-trading-test"):
     return next(g for g in described(ec2, vpc_id)["security_groups"] if g["GroupName"] == name)
 
 
-def test_create_then_idempotent_with_no_write_call(run_module, ec2, vpc_id, calls):
+def test_create_then_idempotent_with_no_write_call(run_module, ec2, vpc_id, api_calls):
     result = run_module(sgm, args(vpc_id), diff=True)
     assert result["failed"] is False, result
     assert result["changed"] is True and result["groups"][0]["action"] == "created"
@@ -86,10 +57,10 @@ def test_create_then_idempotent_with_no_write_call(run_module, ec2, vpc_id, call
     assert result["state"]["security_groups"]
     # the controller's planner, on the same description, plans nothing: the module and the plan agree
     assert plan_security_groups(described(ec2, vpc_id), [GROUP], "trading")["changes"] == []
-    calls.clear()
+    api_calls.clear()
     again = run_module(sgm, args(vpc_id))
     assert again["changed"] is False and again["changes"] == [] and again["groups"][0]["action"] == "unchanged"
-    assert writes(calls) == []
+    assert api_calls.writes() == []
 
 
 def test_drift_repaired_in_one_run(run_module, ec2, vpc_id):
@@ -109,10 +80,10 @@ def test_drift_repaired_in_one_run(run_module, ec2, vpc_id):
     assert plan_security_groups(described(ec2, vpc_id), [GROUP], "trading")["changes"] == []
 
 
-def test_check_mode_changes_nothing(run_module, ec2, vpc_id, calls):
+def test_check_mode_changes_nothing(run_module, ec2, vpc_id, api_calls):
     result = run_module(sgm, args(vpc_id), check_mode=True)
     assert result["changed"] is True and result["groups"][0] == {"name": "sg-peering-trading-test", "group_id": None, "action": "created"}
-    assert writes(calls) == []
+    assert api_calls.writes() == []
     assert [g["GroupName"] for g in described(ec2, vpc_id)["security_groups"]] == ["default"]
 
 
@@ -141,10 +112,10 @@ def test_absent_deletes_ours_twice(run_module, ec2, vpc_id):
     ({"protocol": "tcp", "from_port": 1, "to_port": 1}, "exactly one of"),
     ({"protocol": "gre", "from_port": 1, "to_port": 1, "cidr_ip": "10.0.0.0/8"}, "must be tcp, udp"),
 ])
-def test_bad_rules_refused_before_any_write(run_module, ec2, vpc_id, calls, rule, message):
+def test_bad_rules_refused_before_any_write(run_module, ec2, vpc_id, api_calls, rule, message):
     result = run_module(sgm, args(vpc_id, groups=[dict(GROUP, ingress=[rule])]))
     assert result["failed"] is True and message in result["msg"]
-    assert writes(calls) == []
+    assert api_calls.writes() == []
 
 
 def test_missing_vpc_fails(run_module, ec2):

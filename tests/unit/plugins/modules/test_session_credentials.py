@@ -13,7 +13,6 @@ import time
 import botocore.client
 import botocore.exceptions
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import session_credentials
 
@@ -21,24 +20,14 @@ BASE_ACCOUNT = "123456789012"      # moto's default account: the base credential
 ROLE = "arn:aws:iam::111111111111:role/x"
 
 
-@pytest.fixture(autouse=True)
-def aws():
-    with mock_aws():
-        yield
+pytestmark = pytest.mark.usefixtures("aws")
 
 
 @pytest.fixture
-def api_calls(monkeypatch):
+def api_calls(record_calls):
     """(operation, parameters, access key of the client) of every AWS call made from now on."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append((operation_name, dict(api_params), self._request_signer._credentials.access_key))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
+    return record_calls(lambda client, operation_name, api_params:
+                        (operation_name, dict(api_params), client._request_signer._credentials.access_key))
 
 
 def operations(calls):

@@ -35,17 +35,9 @@ def aws():
 
 
 @pytest.fixture
-def api_calls(monkeypatch):
+def api_calls(record_calls):
     """(service, operation) of every AWS call made from now on."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append((self.meta.service_model.service_name, operation_name))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
+    return record_calls(lambda client, operation_name, api_params: (client.meta.service_model.service_name, operation_name))
 
 
 def per_service(calls):

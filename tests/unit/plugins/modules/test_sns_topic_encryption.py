@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.modules import sns_topic_encryption
-
-
-@pytest.fixture
-def aws():
-    with mock_aws():
-        yield
 
 
 @pytest.fixture

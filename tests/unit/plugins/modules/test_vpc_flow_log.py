@@ -516,18 +516,9 @@ def test_missing_bucket_is_reported(aws, run_module):
 
 
 @pytest.fixture
-def create_calls(monkeypatch):
+def create_calls(record_calls):
     """The parameters of every CreateFlowLogs call."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        if operation_name == "CreateFlowLogs":
-            calls.append(dict(api_params))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
+    return record_calls(lambda client, operation_name, api_params: dict(api_params) if operation_name == "CreateFlowLogs" else None)
 
 
 def test_create_uses_a_deterministic_client_token_and_tags_on_create(aws, run_module, create_calls):
@@ -577,19 +568,12 @@ def test_require_owner_tag_refuses_a_flow_log_of_others(aws, run_module):
     assert [f["FlowLogId"] for f in all_flow_logs(ec2)] == [theirs]
 
 
-def test_idempotent_run_makes_no_write_and_returns_the_described_flow_logs(aws, run_module, monkeypatch):
+def test_idempotent_run_makes_no_write_and_returns_the_described_flow_logs(aws, run_module, record_calls):
     args = s3_args(aws["vpc_id"], tags={"Name": "fl"})
     first = run_module(vpc_flow_log, args)
     assert [c["action"] for c in first["changes"]] == ["create"]
     assert [f["FlowLogId"] for f in first["flow_logs"]] == [first["flow_log_id"]]
-    operations = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        operations.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    operations = record_calls()
     second = run_module(vpc_flow_log, args)
     assert second["changed"] is False and second["changes"] == []
     assert operations == ["DescribeFlowLogs"]

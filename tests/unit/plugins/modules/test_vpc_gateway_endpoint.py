@@ -2,10 +2,7 @@
 
 import json
 
-import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import plain
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import plan_endpoints
@@ -31,12 +28,6 @@ POLICY = {
 
 
 @pytest.fixture
-def ec2():
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-1")
-
-
-@pytest.fixture
 def vpc(ec2):
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     rts = sorted(ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for dummy in range(3))
@@ -45,17 +36,9 @@ def vpc(ec2):
 
 
 @pytest.fixture
-def calls(monkeypatch):
+def calls(record_calls):
     """Every API operation the module makes, with its parameters."""
-    made = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation, params):
-        made.append((operation, params))
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return made
+    return record_calls(lambda client, operation, params: (operation, params))
 
 
 def writes(calls):

@@ -6,12 +6,8 @@ proven by "no write call at all", not by the reported ``changed``.
 
 from __future__ import annotations
 
-import re
 
-import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
@@ -22,31 +18,6 @@ NAMES = site_names("trading", "sandbox")
 COMMON = {"CostCenter": "CC-4410", "Environment": "sandbox"}
 ARGS = {"network_name": "trading", "environment_suffix": "sandbox", "vpc_cidr": "10.0.0.0/16", "tags": COMMON}
 OURS = {"ManagedBy": "netsec.aws_peering", "Network": "trading"}
-READ = re.compile(r"^(Get|Head|List|Describe)")
-
-
-@pytest.fixture
-def ec2():
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-1")
-
-
-@pytest.fixture
-def api_calls(monkeypatch):
-    """Operation names of every AWS call made from now on (test set-up included: clear it first)."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self, operation_name, api_params):
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    return calls
-
-
-def writes(calls):
-    return [name for name in calls if not READ.match(name)]
 
 
 @pytest.fixture
@@ -137,7 +108,7 @@ def test_create_from_empty_then_second_run_writes_nothing(ec2, run_module, api_c
     again = run_module(vpc_network, ARGS)
     assert again["failed"] is False
     assert (again["changed"], again["changes"]) == (False, [])
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert again["layout"] == layout
     assert snapshot(ec2, vpc_id) == now
 
@@ -153,7 +124,7 @@ def test_changes_of_a_normal_run_are_the_changes_made(ec2, run_module):
 def test_check_mode_on_an_empty_account_writes_nothing_and_shows_the_plan(ec2, run_module, api_calls):
     result = run_module(vpc_network, ARGS, check_mode=True, diff=True)
     assert result["failed"] is False, result
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert our_vpcs(ec2) == []
     assert result["changed"] is True
     state = {"availability_zones": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"],
@@ -184,7 +155,7 @@ def test_drift_is_shown_in_check_mode_then_repaired_with_only_the_needed_writes(
     api_calls.clear()
 
     check = run_module(vpc_network, ARGS, check_mode=True, diff=True)
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
     assert check["changed"] is True
     assert sorted((c["resource"], c["field"]) for c in check["changes"]) == sorted([
         (f"vpc {vpc_id}", "EnableDnsHostnames"), (f"subnet {subnet['subnet_id']}", "MapPublicIpOnLaunch"),
@@ -196,8 +167,8 @@ def test_drift_is_shown_in_check_mode_then_repaired_with_only_the_needed_writes(
     api_calls.clear()
     fixed = run_module(vpc_network, ARGS)
     assert fixed["changed"] is True
-    assert sorted(writes(api_calls)) == ["AssociateRouteTable", "CreateTags", "ModifySubnetAttribute", "ModifyVpcAttribute",
-                                         "ReplaceNetworkAclAssociation"]
+    assert sorted(api_calls.writes()) == ["AssociateRouteTable", "CreateTags", "ModifySubnetAttribute", "ModifyVpcAttribute",
+                                          "ReplaceNetworkAclAssociation"]
     assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
     assert ec2.describe_subnets(SubnetIds=[subnet["subnet_id"]])["Subnets"][0]["MapPublicIpOnLaunch"] is False
     now = snapshot(ec2, vpc_id)
@@ -208,7 +179,7 @@ def test_drift_is_shown_in_check_mode_then_repaired_with_only_the_needed_writes(
 
     api_calls.clear()
     assert run_module(vpc_network, ARGS)["changed"] is False
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 # ---------------------------------------------------------------------------------------------- adopted VPC
@@ -247,7 +218,7 @@ def test_adopted_vpc_is_left_unchanged(ec2, run_module, api_calls):
     # By tags too, and idempotent.
     api_calls.clear()
     again = run_module(vpc_network, dict(ADOPT, vpc_adopt_tags={"Name": "legacy", "Owner": "platform"}))
-    assert (again["failed"], again["changed"], writes(api_calls)) == (False, False, [])
+    assert (again["failed"], again["changed"], api_calls.writes()) == (False, False, [])
     assert again["layout"]["vpc_id"] == vpc_id and foreign not in [s["subnet_id"] for s in again["layout"]["subnets"]]
 
 
@@ -257,7 +228,7 @@ def test_adopted_vpc_with_dns_required_fails_before_any_write(ec2, run_module, a
     result = run_module(vpc_network, dict(ADOPT, vpc_id=vpc_id, require_dns=True))
     assert result["failed"] is True
     assert "vpc_adopted_enable_dns" in result["msg"] and vpc_id in result["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_a_cidr_used_by_someone_else_fails_naming_the_subnet(ec2, run_module, api_calls):
@@ -266,7 +237,7 @@ def test_a_cidr_used_by_someone_else_fails_naming_the_subnet(ec2, run_module, ap
     result = run_module(vpc_network, dict(ADOPT, vpc_id=vpc_id, private_subnet_cidrs=["10.5.0.0/24", "10.5.1.0/24", "10.5.2.0/24"]))
     assert result["failed"] is True
     assert foreign in result["msg"] and "10.5.0.0/24" in result["msg"]
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 @pytest.mark.parametrize("args, named", [
@@ -286,7 +257,7 @@ def test_absent_removes_everything_it_created_and_a_second_absent_changes_nothin
     vpc_id = converged["layout"]["vpc_id"]
     api_calls.clear()
     check = run_module(vpc_network, dict(ARGS, state="absent"), check_mode=True)
-    assert check["changed"] is True and writes(api_calls) == []
+    assert check["changed"] is True and api_calls.writes() == []
     assert [c["resource"] for c in check["changes"]][-1] == f"vpc {vpc_id}"
     assert len(our_vpcs(ec2)) == 1
     result = run_module(vpc_network, dict(ARGS, state="absent"))
@@ -302,7 +273,7 @@ def test_absent_removes_everything_it_created_and_a_second_absent_changes_nothin
     api_calls.clear()
     again = run_module(vpc_network, dict(ARGS, state="absent"))
     assert (again["failed"], again["changed"], again["changes"]) == (False, False, [])
-    assert writes(api_calls) == []
+    assert api_calls.writes() == []
 
 
 def test_absent_in_an_adopted_vpc_removes_only_ours(ec2, run_module):
