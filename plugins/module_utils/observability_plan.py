@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -66,7 +67,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket i
 
 # A key that does not exist yet has no ARN: the plan shows this one in its place, and the role
 # plans again with the real ARN once kms_keys has created the key (before the bucket is converged).
-PLACEHOLDER_KEY_ID = "00000000-0000-0000-0000-000000000000"
+PLACEHOLDER_KEY_ID = str(uuid.UUID(int=0))  # the nil UUID: no key can have it
 CONFIG_MANAGED_POLICY = "policy/service-role/AWS_ConfigRole"
 CONFIG_INLINE_POLICY = "config-delivery"
 REQUIRED_TAGS = "REQUIRED_TAGS"

@@ -14,7 +14,7 @@ description:
     takes each rule as a positional list and cannot strip the VPC's default ACL without risk.
     This module owns only the entries inside O(managed_rule_range), so rules added by other teams
     outside the range survive, it can manage the default ACL (O(default=true)), it checks the AWS
-    per-direction entry limit and refuses allow rules to or from C(0.0.0.0/0) or C(::/0) before any
+    per-direction entry limit and refuses allow rules to or from everywhere (an IPv4 or IPv6 prefix of length 0) before any
     write, and it changes an entry in place with ReplaceNetworkAclEntry.
   - Entries are compared per direction and rule number; a changed entry is replaced in place,
     new entries are created, and entries inside O(managed_rule_range) that are not listed are
@@ -95,12 +95,12 @@ options:
         description:
           - IPv4 network of the entry. Exactly one of O(entries[].cidr_block) or
             O(entries[].ipv6_cidr_block) is required.
-          - An V(allow) entry with C(0.0.0.0/0) is refused unless O(allow_open_cidr=true).
+          - An V(allow) entry open to every IPv4 address (prefix length 0) is refused unless O(allow_open_cidr=true).
         type: str
       ipv6_cidr_block:
         description:
           - IPv6 network of the entry.
-          - An V(allow) entry with C(::/0) is refused unless O(allow_open_cidr=true).
+          - An V(allow) entry open to every IPv6 address (prefix length 0) is refused unless O(allow_open_cidr=true).
         type: str
       port_from:
         description: First port of the range; required for V(tcp) and V(udp), refused otherwise.
@@ -141,7 +141,7 @@ options:
     type: str
   allow_open_cidr:
     description:
-      - Allow V(allow) entries to or from C(0.0.0.0/0) or C(::/0). Refused by default.
+      - Allow V(allow) entries to or from every address (an IPv4 or IPv6 prefix of length 0). Refused by default.
       - V(deny) entries with an open CIDR are always accepted.
     type: bool
     default: false

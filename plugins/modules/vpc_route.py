@@ -29,7 +29,7 @@ description:
     ignored.
   - Everything is validated (IDs, CIDRs, one destination and one target per route, no duplicates),
     and every conflict is found, before the first write. A run with a conflict changes nothing.
-  - Default routes (V(0.0.0.0/0), V(::/0)) are refused unless O(allow_default_route=true).
+  - Default routes (destination prefix length 0, IPv4 or IPv6) are refused unless O(allow_default_route=true).
 author:
   - netsec aws_peering maintainers (@netsec)
 options:
