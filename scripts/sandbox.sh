@@ -95,7 +95,9 @@ case "${1:-}" in
     MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$venv/bin/python" "$here/scripts/emulator.py" -H 127.0.0.1 -p "$port" \
       --record-actions "$actions" >"$logfile" 2>&1 &
     echo $! >"$pidfile"
-    for _ in $(seq 1 150); do
+    # Up to a minute: on a loaded machine (the other test lane busy on both cores) importing moto
+    # and loading the managed policies alone can take half of it.
+    for _ in $(seq 1 300); do
       if healthy; then
         echo "sandbox: emulator started at $url (pid $(cat "$pidfile"))"
         bootstrap

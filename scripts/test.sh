@@ -102,6 +102,13 @@ stage_coverage() {
   python scripts/policy_coverage.py --strict "$SANDBOX_RECORDS_DIR"/*.jsonl
 }
 
+# What failed, in few lines: the stage banners and every line that reports a failure.
+failure_evidence() {
+  echo "== $1 failed; its stage banners and failure lines:"
+  grep -nE '^== |fatal:|FAILED|failed=[1-9]|ERROR|Error:|AssertionError|assert |Traceback|exit [1-9]|msg' "$2" \
+    | grep -vE 'failed=0' | tail -n 60 || tail -n 60 "$2"
+}
+
 case "${1:-all}" in
   lint) stage_lint ;;
   sanity) shift; stage_sanity "$@" ;;
@@ -115,21 +122,24 @@ case "${1:-all}" in
     rm -rf "$SANDBOX_RECORDS_DIR"
     # Two lanes on two cores, of about equal length: the static checks then the AWX templates
     # (one sandbox) beside the molecule scenarios then the reliability tests (sandboxes that leave
-    # a core partly idle while the emulator and ansible wait on each other). The first lane's
-    # output is shown when it ends; the second's as it comes.
+    # a core partly idle while the emulator and ansible wait on each other). The sandboxes lane is
+    # shown as it comes, the checks lane when it ends; a failing lane's evidence is printed last,
+    # where a CI log's tail shows it.
     # (Each lane is a background subshell, where `set -e` still stops at the first failure.)
-    checks_log=$(mktemp)
+    checks_log=$(mktemp) sandboxes_log=$(mktemp)
     ( stage_lint; stage_sanity; stage_unit; stage_awx ) >"$checks_log" 2>&1 &
     checks=$!
-    ( stage_molecule; stage_reliability ) &
+    ( ( stage_molecule; stage_reliability ) 2>&1 | tee "$sandboxes_log" ) &  # pipefail: the lane's status
     sandboxes=$!
     sandboxes_rc=0 checks_rc=0
     wait "$sandboxes" || sandboxes_rc=$?
     wait "$checks" || checks_rc=$?
     echo "== checks lane (lint, sanity, unit, awx): exit $checks_rc"
     cat "$checks_log"
-    rm -f "$checks_log"
     echo "== sandboxes lane (molecule, reliability): exit $sandboxes_rc"
+    [ "$checks_rc" -eq 0 ] || failure_evidence "checks lane" "$checks_log"
+    [ "$sandboxes_rc" -eq 0 ] || failure_evidence "sandboxes lane" "$sandboxes_log"
+    rm -f "$checks_log" "$sandboxes_log"
     [ "$checks_rc" -eq 0 ] && [ "$sandboxes_rc" -eq 0 ] || exit 1
     stage_coverage ;;
   *) echo "usage: $0 [lint|sanity|unit|molecule|integration|awx|reliability|coverage|all]" >&2; exit 2 ;;
