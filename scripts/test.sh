@@ -76,6 +76,11 @@ stage_molecule() {
     # there, so its next test would skip create and find no emulator.
     state=$(mktemp -d)
     SANDBOX_PORT=$port MOLECULE_EPHEMERAL_DIRECTORY=$state molecule test -s "$s" || rc=$?
+    if [ $rc -ne 0 ]; then
+      # The emulator's side of a failure (errors it answered, its tracebacks) goes before its log does.
+      echo "== molecule $s: exit $rc; the emulator's errors:"
+      grep -hE '" (403|5[0-9][0-9]) |Traceback|Error' "$state"/moto-*.log 2>/dev/null | tail -n 15 || true
+    fi
     rm -rf "$state"
     stop_leftover_emulator "$port"
     [ $rc -eq 0 ] || return $rc
