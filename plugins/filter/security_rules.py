@@ -20,6 +20,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import imp
 
 # Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
 security_plan = lazy_module("security_plan")
+network_acl = lazy_module("network_acl")
 
 
 def _call(function, *args, **kwargs):
@@ -91,7 +92,7 @@ def open_cidr_rules(rules):
     for index, rule in enumerate(rules):
         if isinstance(rule, (list, tuple)) and len(rule) >= 4:
             # amazon.aws.ec2_vpc_nacl_info entry: [rule_number, protocol, action, cidr, ...]
-            if to_text(rule[2]).lower() == "allow" and security_plan.is_open(to_text(rule[3])):
+            if to_text(rule[2]).lower() == "allow" and network_acl.is_open_cidr(rule[3]):
                 found.append(rule)
             continue
         if not isinstance(rule, dict):
@@ -99,7 +100,7 @@ def open_cidr_rules(rules):
         action = to_text(rule.get("rule_action", rule.get("RuleAction", "allow"))).lower()
         if action == "deny":
             continue
-        if any(security_plan.is_open(c) for c in _cidrs_of(rule)):
+        if any(network_acl.is_open_cidr(c) for c in _cidrs_of(rule)):
             found.append(rule)
     return found
 

@@ -36,12 +36,12 @@ import html
 import ipaddress
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils import reachability
+from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import is_open_cidr
 
 CIS = "CIS AWS Foundations Benchmark v3.0.0"
 FSBP = "AWS Security Hub FSBP"
 MISSION = "netsec.aws_peering mission"
 PASS, FAIL = "PASS", "FAIL"
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 MANAGED_BY = "netsec.aws_peering"
 DEFAULT_SETTINGS = {
     "environment_suffix": "",
@@ -108,15 +108,16 @@ def check_flow_logs(sites, settings):
     return findings, [_listing("active flow logs", logs)]
 
 
-def check_nacl_admin_ingress(sites, settings, open_cidrs):
-    """No network ACL ingress entry allows an open CIDR to an administration port (TCP, UDP or all)."""
+def check_nacl_admin_ingress(sites, settings, versions=(4, 6)):
+    """No network ACL ingress entry allows an open CIDR of the IP versions to an administration port (TCP, UDP or all)."""
     findings, acls = [], []
     for name, state, _vpc in _vpc_sites(sites):
         for acl in state.get("network_acls") or []:
             acls.append(acl.get("NetworkAclId"))
             for entry in acl.get("Entries") or []:
                 cidr = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
-                if entry.get("Egress") or cidr not in open_cidrs or str(entry.get("RuleAction")).lower() != "allow":
+                opened = is_open_cidr(cidr) and ipaddress.ip_network(str(cidr).strip(), strict=False).version in versions
+                if entry.get("Egress") or not opened or str(entry.get("RuleAction")).lower() != "allow":
                     continue
                 if not _is_tcp_udp_or_all(entry.get("Protocol")):
                     continue
@@ -242,8 +243,8 @@ def check_no_open_cidr(sites, settings):
             for key, direction in (("IpPermissions", "ingress"), ("IpPermissionsEgress", "egress")):
                 for perm in group.get(key) or []:
                     counted["security group rules"] += 1
-                    opened = [r.get("CidrIp") for r in perm.get("IpRanges") or [] if r.get("CidrIp") in OPEN_CIDRS]
-                    opened += [r.get("CidrIpv6") for r in perm.get("Ipv6Ranges") or [] if r.get("CidrIpv6") in OPEN_CIDRS]
+                    opened = [r.get("CidrIp") for r in perm.get("IpRanges") or [] if is_open_cidr(r.get("CidrIp"))]
+                    opened += [r.get("CidrIpv6") for r in perm.get("Ipv6Ranges") or [] if is_open_cidr(r.get("CidrIpv6"))]
                     findings.extend(f"{group.get('GroupId')} ({name}): {direction} {perm.get('IpProtocol')} "
                                     f"{_sg_ports(perm)} {'from' if direction == 'ingress' else 'to'} {cidr}" for cidr in opened)
         for acl in state.get("network_acls") or []:
@@ -251,13 +252,13 @@ def check_no_open_cidr(sites, settings):
                 counted["network ACL entries"] += 1
                 cidr = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
                 # The default deny entries (32767/32768) name 0.0.0.0/0 and ::/0 but close, never open.
-                if cidr in OPEN_CIDRS and str(entry.get("RuleAction")).lower() == "allow":
+                if is_open_cidr(cidr) and str(entry.get("RuleAction")).lower() == "allow":
                     findings.append(f"{acl.get('NetworkAclId')} ({name}): {'egress' if entry.get('Egress') else 'ingress'} "
                                     f"rule {entry.get('RuleNumber')} allows {cidr}")
         for table in state.get("route_tables") or []:
             for route in table.get("Routes") or []:
                 counted["routes"] += 1
-                if _route_destination(route) in OPEN_CIDRS:
+                if is_open_cidr(_route_destination(route)):
                     findings.append(f"{table.get('RouteTableId')} ({name}): route {_route_destination(route)} -> "
                                     f"{reachability.route_target(route)}")
     return findings, [f"checked {n} {what}" for what, n in counted.items()]
@@ -359,7 +360,7 @@ def _catalogue():
         ("CIS-3.7", CIS, "3.7", "Ensure VPC flow logging is enabled in all VPCs",
          lambda s, i, c: check_flow_logs(s, c)),
         ("CIS-5.1", CIS, "5.1", "Ensure no Network ACLs allow ingress from 0.0.0.0/0 to remote server administration ports",
-         lambda s, i, c: check_nacl_admin_ingress(s, c, ("0.0.0.0/0",))),
+         lambda s, i, c: check_nacl_admin_ingress(s, c, versions=(4,))),
         ("CIS-5.2", CIS, "5.2", "Ensure no security groups allow ingress from 0.0.0.0/0 to remote server administration ports",
          lambda s, i, c: check_sg_admin_ingress(s, c, "0.0.0.0/0")),
         ("CIS-5.3", CIS, "5.3", "Ensure no security groups allow ingress from ::/0 to remote server administration ports",
@@ -373,7 +374,7 @@ def _catalogue():
         ("FSBP-EC2.6", FSBP, "EC2.6", "VPC flow logging should be enabled in all VPCs",
          lambda s, i, c: check_flow_logs(s, c)),
         ("FSBP-EC2.21", FSBP, "EC2.21", "Network ACLs should not allow ingress from 0.0.0.0/0 to port 22 or port 3389",
-         lambda s, i, c: check_nacl_admin_ingress(s, c, OPEN_CIDRS)),
+         lambda s, i, c: check_nacl_admin_ingress(s, c)),
         ("NS-1", MISSION, "NS-1", "No 0.0.0.0/0 or ::/0 in any security group rule, network ACL allow entry or route",
          lambda s, i, c: check_no_open_cidr(s, c)),
         ("NS-2", MISSION, "NS-2", "Required tags are non-empty on every taggable resource",

@@ -31,7 +31,6 @@ PROTOCOL_NUMBERS = {"all": "-1", "icmp": "1", "tcp": "6", "udp": "17", "ipv6-icm
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOL_NUMBERS.items()}
 PORT_PROTOCOLS = ("6", "17")
 ICMP_PROTOCOLS = ("1", "58")
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
 
 class EntryError(ValueError):
@@ -60,11 +59,11 @@ def protocol_name(number):
 
 
 def is_open_cidr(cidr):
-    """True for 0.0.0.0/0 and ::/0 (in any spelling)."""
+    """True for a CIDR of prefix length 0, IPv4 or IPv6, in any spelling (False for anything not a CIDR)."""
     if not cidr:
         return False
     try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
+        return ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0
     except ValueError:
         return False
 
@@ -206,8 +205,8 @@ def validate_desired(entries, managed_rule_range, allow_open_cidr):
     """Normalise and validate the desired entries; return them sorted.
 
     Errors: bad fields, duplicate (direction, rule_number), a rule number
-    outside managed_rule_range, an allow entry to/from 0.0.0.0/0 or ::/0
-    without allow_open_cidr.
+    outside managed_rule_range, an allow entry to/from an open CIDR (prefix
+    length 0) without allow_open_cidr.
     """
     low, high = managed_rule_range
     seen = {}

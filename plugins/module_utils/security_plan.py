@@ -187,14 +187,6 @@ def parse_ephemeral_range(value):
     return low, high
 
 
-def is_open(cidr):
-    """True for 0.0.0.0/0 and ::/0 in any spelling (False for anything that is not a CIDR)."""
-    try:
-        return ipaddress.ip_network(to_text(cidr).strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
 def collapse_cidrs(cidrs):
     """The same addresses as ``cidrs`` in the fewest CIDRs (contiguous subnets merge)."""
     return [str(net) for net in _collapsed(_networks(cidrs, "cidrs"))]

@@ -19,7 +19,7 @@ description:
   - Rules are compared one target at a time (protocol, port range, and one CIDR, IPv6 CIDR, prefix list or group)
     with their descriptions. A rule not listed is revoked, a missing one authorized, a changed description updated
     in place (UpdateSecurityGroupRuleDescriptions), so traffic that stays allowed is never interrupted. A new
-    group loses the egress rule to 0.0.0.0/0 AWS gives it unless that rule is listed.
+    group loses the egress rule to every IPv4 address (prefix length 0) AWS gives it unless that rule is listed.
   - Ownership, a group is ours when it carries C(ManagedBy=netsec.aws_peering) and C(Network=<network_name>). A
     group of the listed name without those tags is someone else's, the module fails before any write and never
     changes it; with O(state=absent) it is left alone. Groups that are not listed are never looked at.

@@ -160,7 +160,7 @@ options:
     default: false
   allow_default_route:
     description:
-      - Allow V(0.0.0.0/0) and V(::/0) destinations.
+      - Allow default-route destinations (a CIDR of prefix length 0, IPv4 or IPv6).
     type: bool
     default: false
 notes:
