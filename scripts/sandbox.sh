@@ -71,10 +71,24 @@ bootstrap() {
   "$venv/bin/python" "$here/scripts/sandbox_principal.py" enforce --url "$url" --credentials "$credentials"
 }
 
+# The emulator answers at the port; with a pid, only when that process is the one listening there
+# (another program's moto on the same port must never pass for ours: scripts/free_port.py).
 healthy() {
-  "$venv/bin/python" - "$url" <<'PY' >/dev/null 2>&1
-import sys, urllib.request
-urllib.request.urlopen(sys.argv[1] + "/moto-api/config", timeout=5).read()
+  "$venv/bin/python" - "$url" "$port" "${1:-}" <<'PY' >/dev/null 2>&1
+import os, sys, urllib.request
+url, port, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if pid:
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if os.path.exists(table):
+            for row in open(table).read().splitlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    listening.add("socket:[%s]" % fields[9])
+    fds = os.listdir("/proc/%s/fd" % pid)
+    if not listening & {os.readlink("/proc/%s/fd/%s" % (pid, fd)) for fd in fds}:
+        sys.exit(1)
+urllib.request.urlopen(url + "/moto-api/config", timeout=5).read()
 PY
 }
 
@@ -97,15 +111,17 @@ case "${1:-}" in
     echo $! >"$pidfile"
     # Up to a minute: on a loaded machine (the other test lane busy on both cores) importing moto
     # and loading the managed policies alone can take half of it.
+    pid=$(cat "$pidfile")
     for _ in $(seq 1 300); do
-      if healthy; then
-        echo "sandbox: emulator started at $url (pid $(cat "$pidfile"))"
+      if ! kill -0 "$pid" 2>/dev/null; then break; fi
+      if healthy "$pid"; then
+        echo "sandbox: emulator started at $url (pid $pid)"
         bootstrap
         exit $?
       fi
-      if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
       sleep 0.2
     done
+    kill "$pid" 2>/dev/null || true
     echo "sandbox: emulator failed to start on $url; see $logfile" >&2
     tail -20 "$logfile" >&2 || true
     exit 1

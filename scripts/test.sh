@@ -69,7 +69,7 @@ stage_molecule() {
   local port rc state
   for s in $scenarios; do
     [ -f "molecule/$s/molecule.yml" ] || continue
-    port=$(python scripts/free-port.py)
+    port=$(python scripts/free_port.py)
     rc=0
     # Fresh molecule state for every run: its default place is keyed by the directory's name only
     # (shared by every clone called the same), and a scenario whose destroy failed stays "created"
@@ -79,7 +79,7 @@ stage_molecule() {
     if [ $rc -ne 0 ]; then
       # The emulator's side of a failure (errors it answered, its tracebacks) goes before its log does.
       echo "== molecule $s: exit $rc; the emulator's errors:"
-      grep -hE '" (403|5[0-9][0-9]) |Traceback|Error' "$state"/moto-*.log 2>/dev/null | tail -n 15 || true
+      grep -hE '" (403|5[0-9][0-9]) |Traceback|Error|in use' "$state"/moto-*.log 2>/dev/null | tail -n 15 || true
     fi
     rm -rf "$state"
     stop_leftover_emulator "$port"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import awx_runner as ar  # noqa: E402
+from free_port import free_port  # noqa: E402
 
 REPO = ar.REPO
 ASSETS = ar.load_assets()
@@ -40,12 +41,6 @@ SUFFIX = yaml.safe_load((REPO / "inventories" / "sandbox" / "group_vars" / "netw
 NETWORKS = sorted(ar.sandbox_accounts())
 PEERING = yaml.safe_load((REPO / "inventories" / "sandbox" / "group_vars" / "networks.yml").read_text())["peerings"][0]
 STATE = {"failed": None, "timings": []}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def workflow_stages():

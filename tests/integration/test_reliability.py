@@ -18,7 +18,6 @@ import concurrent.futures
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ VENV = ROOT / ".venv"
 INVENTORY = ROOT / "inventories" / "sandbox"
 EXPECTED = Path(__file__).with_name("expected-sandbox-inventory.json")
 PYTHON = str(VENV / "bin" / "python")
+sys.path.insert(0, str(ROOT / "scripts"))
+from free_port import free_port  # noqa: E402  pylint: disable=wrong-import-position
 
 # (extra vars, fragments the refusal must contain): one per kind of input a user may get wrong.
 BAD_INPUTS = [
@@ -59,12 +60,6 @@ KILL_POINTS = [
     "netsec.aws_peering.config : Converge the managed rules",
     "netsec.aws_peering.monitoring : Converge the keys of the alert topic",
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Sandbox:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -49,12 +48,6 @@ def _patched_attributes():
             (VPCPeeringConnectionBackend, "modify_vpc_peering_connection_options"),
             (NetworkAclBackend, "delete_network_acl_entry"), (NetworkAclBackend, "replace_network_acl_entry"),
             (ActionAuthenticatorMixin, "_authenticate_and_authorize_action")]
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _reset_auth(url, value):
@@ -119,9 +112,9 @@ def emulator(tmp_path_factory):
         try:
             patched = emulator_script.apply_fidelity_patches(str(record))
             assert patched == ["trust-policies", "main-route-table", "peering-options", "default-nacl-rule", "record-actions"]
-            port = _free_port()
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
+            port = server.get_host_and_port()[1]
             sandbox = Sandbox(f"http://127.0.0.1:{port}", record)
             # Principals, made with the default dummy keys before enforcement.
             iam = sandbox.client("iam")
