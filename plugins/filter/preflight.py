@@ -27,22 +27,20 @@ from ansible_collections.netsec.aws_peering.plugins.filter.network import (
     show,
 )
 from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_function
+from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import import lazy_module
 
 # Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
+_ids = lazy_module("identifiers")  # the one set of AWS identifier patterns
 trusted_principal_problem = lazy_function("identifiers", "trusted_principal_problem")
 ephemeral_port_range = lazy_function("input_validation", "ephemeral_port_range")
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 NAME_MAX = 20
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-ROLE_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/[\w+=,.@/-]+$", re.ASCII)
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]+$", re.ASCII)
+# What may not stand in an ExternalId (its pattern is identifiers.EXTERNAL_ID_RE).
 EXTERNAL_ID_CHAR_RE = re.compile(r"[\w+=,.@:/-]", re.ASCII)
-VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUFFIX_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 BUCKET_PREFIX_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 ROLE_PREFIX_RE = re.compile(r"^[\w+=,.@-]+$", re.ASCII)
-IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 DIRECTIONS = ("both", "requester-to-accepter", "accepter-to-requester")
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
@@ -53,8 +51,6 @@ TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAGS_MAX = 50  # per resource; one of them is the per-resource Name
 TAG_EXTRA_CHARS = set("_.:/=+-@")
-BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
 DEFAULT_BUCKET_PREFIXES = ["flowlogs", "config"]
@@ -89,7 +85,7 @@ def _host(host):
 
 
 def _key(base, key):
-    if isinstance(key, str) and IDENT_RE.match(key):
+    if isinstance(key, str) and _ids.IDENTIFIER_RE.match(key):
         return "%s.%s" % (base, key)
     return "%s[%s]" % (base, show(key))
 
@@ -379,7 +375,7 @@ class _Checker:
                 "%s.aws_account_id: %s is an integer; quote it as a string of exactly 12 digits"
                 " (leading zeros are lost otherwise), e.g. '%012d'" % (base, show(account), account)
             )
-        elif not isinstance(account, str) or not ACCOUNT_RE.match(account):
+        elif not isinstance(account, str) or not _ids.ACCOUNT_ID_RE.match(account):
             self.err("%s.aws_account_id: %s must be exactly 12 digits" % (base, show(account)))
         else:
             info["account"] = str.__str__(account)
@@ -409,14 +405,14 @@ class _Checker:
     def check_role(self, base, hvars, info):
         arn = hvars.get("aws_role_arn")
         if not _unset(arn):
-            match = ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
+            match = _ids.ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
             if not match:
                 self.err(
                     "%s.aws_role_arn: %s is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
                     % (base, show(arn))
                 )
             else:
-                partition, arn_account = match.group(1), match.group(2)
+                partition, arn_account = match.group("partition"), match.group("account")
                 if info.get("account") and arn_account != info["account"]:
                     self.err(
                         "%s.aws_role_arn: %s is in account %s, not in aws_account_id %s"
@@ -436,7 +432,7 @@ class _Checker:
                 self.err("%s: (value withheld) must be a quoted string (got %s)" % (path, _type(ext)))
             elif not 2 <= len(ext) <= 1224:
                 self.err("%s: (value withheld) is %d chars; AWS requires 2..1224" % (path, len(ext)))
-            elif not EXTERNAL_ID_RE.match(ext):
+            elif not _ids.EXTERNAL_ID_RE.match(ext):
                 bad = sorted(set(EXTERNAL_ID_CHAR_RE.sub("", ext)))
                 self.err(
                     "%s: (value withheld) contains characters AWS does not accept: %s;"
@@ -480,7 +476,7 @@ class _Checker:
                     )
                 else:
                     cidr_net = net
-        if has_id and (not isinstance(vpc_id, str) or not VPC_ID_RE.match(vpc_id)):
+        if has_id and (not isinstance(vpc_id, str) or not _ids.VPC_ID_RE.match(vpc_id)):
             self.err("%s.vpc_id: %s is not a VPC id (vpc- and 8 to 17 lowercase hex digits)" % (base, show(vpc_id)))
         if has_tags:
             path = "%s.vpc_adopt_tags" % base
@@ -685,7 +681,7 @@ class _Checker:
                     " acceptance role (a secret: keep it in a vault; a value derived from public names is only used"
                     " against the emulator)" % path
                 )
-        elif not isinstance(external_id, str) or not EXTERNAL_ID_RE.match(external_id) or len(external_id) < 8:
+        elif not isinstance(external_id, str) or not _ids.EXTERNAL_ID_RE.match(external_id) or len(external_id) < 8:
             self.err(
                 "%s.external_id: must be 8 to 1224 characters of letters, digits and +=,.@:/- (got a %s of length %s)"
                 % (path, _type(external_id), len(external_id) if isinstance(external_id, str) else "-")
@@ -791,10 +787,10 @@ class _Checker:
                             "%s: %s (%d chars) makes S3 bucket name %s for %s %d chars, over the limit of %d"
                             % (path, show(suffix), len(suffix), show(bucket), _host(host), len(bucket), BUCKET_NAME_MAX)
                         )
-                    elif bucket.startswith(BUCKET_RESERVED_PREFIXES) or bucket.endswith(BUCKET_RESERVED_SUFFIXES):
+                    elif _ids.bucket_name_error(bucket):
                         self.err(
-                            "%s: %s makes S3 bucket name %s for %s, which uses a prefix or suffix reserved by S3"
-                            % (path, show(suffix), show(bucket), _host(host))
+                            "%s: %s makes S3 bucket name %s for %s, which %s"
+                            % (path, show(suffix), show(bucket), _host(host), _ids.bucket_name_error(bucket))
                         )
             for prefix in role_prefixes:
                 role = "%s-%s-%s" % (prefix, name, suffix)

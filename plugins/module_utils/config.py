@@ -30,6 +30,12 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_ALIAS_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_KEY_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import SNS_TOPIC_ARN_RE
 
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 # SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
@@ -56,12 +62,8 @@ TAGS_MAX = 50
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 # Names of AWS managed rules, e.g. VPC_FLOW_LOGS_ENABLED.
 MANAGED_RULE_ID_RE = re.compile(r"^[A-Z0-9_]+$")
-LAMBDA_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
+LAMBDA_ARN_RE = re.compile(r"^arn:" + PARTITION + r":lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
 RESOURCE_TYPE_RE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-SNS_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$")
-KMS_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 # Errors that mean "this endpoint does not implement tagging of config rules".
 TAGGING_UNSUPPORTED_CODES = (
@@ -186,7 +188,7 @@ def validate_delivery_channel(channel, default_name):
             "delivery_channel.name: %r is longer than %d characters" % (name, CHANNEL_NAME_MAX)
         )
     bucket = channel.get("s3_bucket_name")
-    if not bucket or not BUCKET_RE.match(bucket) or ".." in bucket:
+    if not bucket or not BUCKET_NAME_RE.match(bucket) or ".." in bucket:
         raise ConfigValidationError("delivery_channel.s3_bucket_name: %r is not a valid S3 bucket name" % bucket)
     prefix = channel.get("s3_key_prefix")
     if prefix is not None:
@@ -196,10 +198,10 @@ def validate_delivery_channel(channel, default_name):
                 "or contain an 'AWSLogs' component)" % prefix
             )
     sns = channel.get("sns_topic_arn")
-    if sns is not None and not SNS_ARN_RE.match(sns):
+    if sns is not None and not SNS_TOPIC_ARN_RE.match(sns):
         raise ConfigValidationError("delivery_channel.sns_topic_arn: %r is not an SNS topic ARN" % sns)
     kms = channel.get("s3_kms_key_arn")
-    if kms is not None and not KMS_ARN_RE.match(kms):
+    if kms is not None and not (KMS_KEY_ARN_RE.match(kms) or KMS_ALIAS_ARN_RE.match(kms)):
         raise ConfigValidationError("delivery_channel.s3_kms_key_arn: %r is not a KMS key ARN" % kms)
     return {
         "name": name,

@@ -24,6 +24,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alar
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import wanted_tags
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import checked_spec
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import desired_set
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
 
 NAME_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 MAX_PATTERN_LENGTH = 4096
@@ -73,7 +74,7 @@ def change_alert_rules(names, vpc_id, route_table_ids, nacl_ids, security_group_
     if not isinstance(names, dict) or any(not names.get(key) for key in RULE_PURPOSES):
         raise ValueError(f"names must name a rule for each of {', '.join(RULE_PURPOSES)} "
                          f"(vpc: vpc-changes-<network>-<suffix>), got {names!r}")
-    if not isinstance(vpc_id, str) or not re.match(r"^vpc-[0-9a-f]{8,17}$", vpc_id):
+    if not isinstance(vpc_id, str) or not VPC_ID_RE.match(vpc_id):
         raise ValueError(f"vpc_id {vpc_id!r} is not a VPC ID")
     rtbs = _ids(route_table_ids, "route_table_ids", "rtb-")
     nacls = _ids(nacl_ids, "nacl_ids", "acl-")

@@ -30,6 +30,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 
@@ -40,16 +44,14 @@ RESOURCE_TYPES = {
     "eni": "NetworkInterface",
 }
 
-RESOURCE_ID_RE = re.compile(r"^(vpc|subnet|eni)-([0-9a-f]{8}|[0-9a-f]{17})$")
-FLOW_LOG_ID_RE = re.compile(r"^fl-[0-9a-f]{8,17}$")
+RESOURCE_ID_RE = ec2_id_re("(vpc|subnet|eni)")
 # arn:<partition>:s3:::<bucket>[/<prefix>]
-S3_ARN_RE = re.compile(r"^arn:aws[-a-z]*:s3:::(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?P<prefix>/.*)?$")
+S3_ARN_RE = re.compile(r"^arn:" + PARTITION + r":s3:::(?P<bucket>" + BUCKET_NAME_RE.pattern[1:-1] + r")(?P<prefix>/.*)?$")
 LOG_GROUP_NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
 LOG_GROUP_NAME_RE = re.compile(r"^" + LOG_GROUP_NAME_PATTERN + r"$")
 LOG_GROUP_ARN_RE = re.compile(
-    r"^arn:aws[-a-z]*:logs:[a-z0-9-]+:\d{12}:log-group:(?P<name>" + LOG_GROUP_NAME_PATTERN + r")(:\*)?$"
+    r"^arn:" + PARTITION + r":logs:[a-z0-9-]+:\d{12}:log-group:(?P<name>" + LOG_GROUP_NAME_PATTERN + r")(:\*)?$"
 )
-ROLE_ARN_RE = re.compile(r"^arn:aws[-a-z]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 FORMAT_TOKEN_RE = re.compile(r"^\$\{(?P<field>[a-z0-9-]+)\}$")
 
 # Every field AWS documents for VPC flow log records (version 2 to 10).

@@ -10,10 +10,12 @@ refused here would be refused by AWS too.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _HEX_ID = r"(?:[0-9a-f]{8}|[0-9a-f]{17})"
 PARTITION = r"aws(?:-[a-z]+)*"
+_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
 
 
 def ec2_id_re(prefix):
@@ -22,7 +24,7 @@ def ec2_id_re(prefix):
 
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+REGION_RE = re.compile(r"^" + _REGION + r"$")
 VPC_ID_RE = ec2_id_re("vpc")
 SUBNET_ID_RE = ec2_id_re("subnet")
 ROUTE_TABLE_ID_RE = ec2_id_re("rtb")
@@ -37,15 +39,20 @@ ROLE_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<accou
 USER_ARN_RE = re.compile(r"^arn:(?P<partition>" + PARTITION + r"):iam::(?P<account>\d{12}):user/(?P<path_name>[\w+=,.@/-]{1,512})$",
                          re.ASCII)
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+_KMS_KEY = r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})"
+_KMS_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
+_KMS_ARN = r"arn:" + PARTITION + r":kms:" + _REGION + r":\d{12}:"
+KMS_KEY_ARN_RE = re.compile(r"^" + _KMS_ARN + r"key/" + _KMS_KEY + r"$")
+KMS_ALIAS_ARN_RE = re.compile(r"^" + _KMS_ARN + _KMS_ALIAS + r"$")
 # A KMS key as KMS takes it: key ID, multi-Region key ID, alias name, key ARN or alias ARN.
-KEY_ID_RE = re.compile(
-    r"^(?:"
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|mrk-[0-9a-fA-F]{32}"
-    r"|alias/[A-Za-z0-9/_-]{1,250}"
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:[0-9a-fA-F-]{36}|mrk-[0-9a-fA-F]{32})|alias/[A-Za-z0-9/_-]{1,250})"
-    r")$"
-)
+KEY_ID_RE = re.compile(r"^(?:" + _KMS_KEY + "|" + _KMS_ALIAS + "|" + _KMS_ARN + r"(?:key/" + _KMS_KEY + "|" + _KMS_ALIAS + r"))$")
+SNS_TOPIC_ARN_RE = re.compile(r"^arn:" + PARTITION + r":sns:" + _REGION + r":\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$")
+# S3's naming rules for general purpose buckets (adjacent dots and reserved names are checked where used).
+BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# A Python/Ansible identifier (variable and option names).
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def account_of_arn(arn):
@@ -75,4 +82,24 @@ def trusted_principal_problem(principal):
         return "names a whole account: trust a named role or user instead"
     if not (ROLE_ARN_RE.match(principal) or USER_ARN_RE.match(principal)):
         return "is not an IAM role or user ARN"
+    return None
+
+
+def bucket_name_error(name):
+    """Why ``name`` is not a valid general purpose bucket name, or None."""
+    if not isinstance(name, str) or not BUCKET_NAME_RE.match(name):
+        return "must have 3 to 63 characters, lowercase letters, digits, dots and hyphens, and begin and end with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "must not have two adjacent dots or a dot next to a hyphen"
+    try:
+        ipaddress.IPv4Address(name)
+        return "must not be formatted as an IP address"
+    except ValueError:
+        pass
+    for prefix in BUCKET_RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"must not start with {prefix!r} (reserved by AWS)"
+    for suffix in BUCKET_RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"must not end with {suffix!r} (reserved by AWS)"
     return None

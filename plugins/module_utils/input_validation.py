@@ -68,13 +68,13 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs impor
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import (
     ACCOUNT_ID_RE,
     EXTERNAL_ID_RE,
+    IDENTIFIER_RE,
     ROLE_ARN_RE,
     trusted_principal_problem,
 )
 
 WITHHELD = "(value withheld)"
 SHOW_MAX = 200
-IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 INT_TEXT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
 FLOAT_TEXT_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 BOOL_WORDS = ("yes", "no", "true", "false", "on", "off", "y", "n", "1", "0")
@@ -135,7 +135,7 @@ def show(value, no_log=False):
 
 def _at(path, key):
     """Path of a dict key: ``path.key`` for identifiers, ``path["odd key"]`` otherwise."""
-    if isinstance(key, str) and IDENT_RE.match(key):
+    if isinstance(key, str) and IDENTIFIER_RE.match(key):
         return "%s.%s" % (path, key)
     return "%s[%s]" % (path, show(key))
 

@@ -57,6 +57,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs impor
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import PENDING_STATES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import kms_tag_dict
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import plan_keys
+from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import FIELD_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import metric_filter_specs
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import plan_metric_filters
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
@@ -78,7 +79,6 @@ METRICS = {
     "packets_in": "PeeringPacketsIn", "packets_out": "PeeringPacketsOut", "rejected": "RejectedFlows",
     "ports": "NonWhitelistedPortAttempts",
 }
-FIELD_RE = re.compile(r"[$][{]([a-z0-9-]+)[}]")
 PENDING_PEERS = "(built from the peers' private subnets once they exist)"
 PENDING_VPC = "(the VPC of {network}, once the network stage created it)"
 ALERT_TARGET = "alert-topic"

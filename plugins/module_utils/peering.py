@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import re
 import time
 
 try:
@@ -41,16 +40,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PEERING_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import REGION_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
+
 LIVE_STATES = ("initiating-request", "pending-acceptance", "provisioning", "active")
 DEAD_STATES = ("rejected", "failed", "expired", "deleting", "deleted")
 # Which live peering to prefer when several match (the emulator allows
 # duplicates; AWS refuses a second live peering between the same two VPCs).
 STATE_RANK = {"active": 0, "provisioning": 1, "pending-acceptance": 2, "initiating-request": 3}
-
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
-PCX_ID_RE = re.compile(r"^pcx-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
-REGION_RE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 
 # Filters DescribeVpcPeeringConnections understands; all are applied here too.
 API_FILTERS = (
@@ -92,7 +91,7 @@ def check_pattern(name, value, pattern, what):
 
 
 def check_account(name, value):
-    check_pattern(name, value, ACCOUNT_RE, "a 12-digit AWS account ID")
+    check_pattern(name, value, ACCOUNT_ID_RE, "a 12-digit AWS account ID")
 
 
 def check_vpc_id(name, value):
@@ -100,7 +99,7 @@ def check_vpc_id(name, value):
 
 
 def check_peering_id(name, value):
-    check_pattern(name, value, PCX_ID_RE, "a VPC peering connection ID (pcx-xxxxxxxx or pcx-xxxxxxxxxxxxxxxxx)")
+    check_pattern(name, value, PEERING_ID_RE, "a VPC peering connection ID (pcx-xxxxxxxx or pcx-xxxxxxxxxxxxxxxxx)")
 
 
 def check_region(name, value):

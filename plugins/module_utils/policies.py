@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
+
 POLICY_VERSION = "2012-10-17"
 
 _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
-_EC2_ID = re.compile(r"^[a-z]+-[0-9a-f]+$")
-_VPC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:ec2:[a-z0-9-]+:[0-9]{12}:vpc/vpc-[0-9a-f]+$")
-# Only an IAM role or user may be trusted by the acceptance role: never a whole account.
-_TRUSTED_PRINCIPAL = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$")
+_VPC_ARN = re.compile(r"^arn:" + PARTITION + r":ec2:[a-z0-9-]+:[0-9]{12}:vpc/" + VPC_ID_RE.pattern[1:])
 
 # What the wildcards of AWS's documented key policies match in the SAR (kms page).
 KMS_DATA_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext",
@@ -105,14 +107,14 @@ def _text(name, value):
 
 def _account(account_id):
     account = str(account_id if account_id is not None else "")
-    if not _ACCOUNT.match(account):
+    if not ACCOUNT_ID_RE.match(account):
         raise ValueError(f"account_id {account_id!r} is not a 12-digit AWS account ID")
     return account
 
 
 def _ec2_id(name, value, prefix):
     value = _text(name, value)
-    if not value.startswith(prefix + "-") or not _EC2_ID.match(value):
+    if not ec2_id_re(prefix).match(value):
         raise ValueError(f"{name} {value!r} is not a {prefix}- ID")
     return value
 
@@ -190,12 +192,9 @@ def trusted_principal(principal):
     every account), so they raise ValueError.
     """
     value = str(principal or "").strip()
-    if value == "*" or "*" in value:
-        raise ValueError(f"trusted principal {principal!r}: a wildcard trusts everyone; give the requester's role ARN")
-    if _ACCOUNT.match(value) or value.endswith(":root"):
-        raise ValueError(f"trusted principal {principal!r} is a whole account; a whole account is never trusted, give a role or user ARN")
-    if not _TRUSTED_PRINCIPAL.match(value):
-        raise ValueError(f"trusted principal {principal!r} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
+    problem = trusted_principal_problem(value)
+    if problem:
+        raise ValueError(f"trusted principal {principal!r} {problem} (arn:aws:iam::<account>:role/<name>)")
     return value
 
 

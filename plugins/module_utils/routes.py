@@ -19,6 +19,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ENDPOINT_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PEERING_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PREFIX_LIST_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROUTE_TABLE_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
+
 DESTINATIONS = {
     "destination_cidr_block": "DestinationCidrBlock",
     "destination_ipv6_cidr_block": "DestinationIpv6CidrBlock",
@@ -27,17 +34,17 @@ DESTINATIONS = {
 
 # option -> (CreateRoute/ReplaceRoute parameter, id pattern, what)
 TARGETS = {
-    "vpc_peering_connection_id": ("VpcPeeringConnectionId", r"^pcx-[0-9a-f]+$", "a peering connection ID (pcx-...)"),
-    "gateway_id": ("GatewayId", r"^(igw|vgw)-[0-9a-f]+$", "an internet or virtual private gateway ID (igw-... or vgw-...)"),
-    "nat_gateway_id": ("NatGatewayId", r"^nat-[0-9a-f]+$", "a NAT gateway ID (nat-...)"),
-    "transit_gateway_id": ("TransitGatewayId", r"^tgw-[0-9a-f]+$", "a transit gateway ID (tgw-...)"),
-    "network_interface_id": ("NetworkInterfaceId", r"^eni-[0-9a-f]+$", "a network interface ID (eni-...)"),
-    "egress_only_internet_gateway_id": ("EgressOnlyInternetGatewayId", r"^eigw-[0-9a-f]+$",
+    "vpc_peering_connection_id": ("VpcPeeringConnectionId", PEERING_ID_RE.pattern, "a peering connection ID (pcx-...)"),
+    "gateway_id": ("GatewayId", ec2_id_re("(?:igw|vgw)").pattern, "an internet or virtual private gateway ID (igw-... or vgw-...)"),
+    "nat_gateway_id": ("NatGatewayId", ec2_id_re("nat").pattern, "a NAT gateway ID (nat-...)"),
+    "transit_gateway_id": ("TransitGatewayId", ec2_id_re("tgw").pattern, "a transit gateway ID (tgw-...)"),
+    "network_interface_id": ("NetworkInterfaceId", ec2_id_re("eni").pattern, "a network interface ID (eni-...)"),
+    "egress_only_internet_gateway_id": ("EgressOnlyInternetGatewayId", ec2_id_re("eigw").pattern,
                                         "an egress-only internet gateway ID (eigw-...)"),
-    "vpc_endpoint_id": ("VpcEndpointId", r"^vpce-[0-9a-f]+$", "a Gateway Load Balancer endpoint ID (vpce-...)"),
-    "carrier_gateway_id": ("CarrierGatewayId", r"^cagw-[0-9a-f]+$", "a carrier gateway ID (cagw-...)"),
-    "local_gateway_id": ("LocalGatewayId", r"^lgw-[0-9a-f]+$", "a local gateway ID (lgw-...)"),
-    "core_network_arn": ("CoreNetworkArn", r"^arn:aws[a-z-]*:networkmanager::\d{12}:core-network/[\w-]+$",
+    "vpc_endpoint_id": ("VpcEndpointId", ENDPOINT_ID_RE.pattern, "a Gateway Load Balancer endpoint ID (vpce-...)"),
+    "carrier_gateway_id": ("CarrierGatewayId", ec2_id_re("cagw").pattern, "a carrier gateway ID (cagw-...)"),
+    "local_gateway_id": ("LocalGatewayId", ec2_id_re("lgw").pattern, "a local gateway ID (lgw-...)"),
+    "core_network_arn": ("CoreNetworkArn", r"^arn:" + PARTITION + r":networkmanager::\d{12}:core-network/[\w-]+$",
                          "a Cloud WAN core network ARN"),
 }
 
@@ -62,8 +69,6 @@ ROUTE_TARGET_KEYS = (
     ("OdbNetworkArn", "odb_network_arn"),
 )
 
-RTB_RE = re.compile(r"^rtb-[0-9a-f]+$")
-PL_RE = re.compile(r"^pl-[0-9a-f]+$")
 ROUTE_KEYS = ("route_table_id", "state") + tuple(DESTINATIONS) + tuple(TARGETS)
 
 
@@ -101,7 +106,7 @@ def normalize_request(item, label, default_state, allow_default_route):
     rtb = item.get("route_table_id")
     if not rtb:
         raise RouteError(f"{where}route_table_id is required")
-    if not isinstance(rtb, str) or not RTB_RE.match(rtb):
+    if not isinstance(rtb, str) or not ROUTE_TABLE_ID_RE.match(rtb):
         raise RouteError(f"{where}route_table_id={rtb!r} is not a route table ID (rtb-...)")
     state = item.get("state") or default_state
     if state not in ("present", "absent"):
@@ -115,7 +120,7 @@ def normalize_request(item, label, default_state, allow_default_route):
     dest_option = dests[0]
     value = item[dest_option]
     if dest_option == "destination_prefix_list_id":
-        if not isinstance(value, str) or not PL_RE.match(value):
+        if not isinstance(value, str) or not PREFIX_LIST_ID_RE.match(value):
             raise RouteError(f"{where}destination_prefix_list_id={value!r} is not a prefix list ID (pl-...)")
         destination = value
     else:

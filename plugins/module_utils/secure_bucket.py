@@ -24,13 +24,13 @@ policy comparison.
 from __future__ import annotations
 
 import copy
-import ipaddress
-import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_KEY_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import bucket_name_error
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
@@ -43,13 +43,6 @@ PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "Block
 # later still finds the bucket ours.
 BUCKET_FIELDS = ("Tags", "OwnershipControls", "PublicAccessBlock", "Encryption", "Versioning", "Policy", "Lifecycle")
 
-BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-KMS_KEY_ARN_RE = re.compile(
-    r"^arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z])?:kms:[a-z0-9-]+:\d{12}:key/"
-    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
-)
 LIFECYCLE_DAYS = (
     ("expiration_days", "Expiration", "Days"),
     ("noncurrent_version_expiration_days", "NoncurrentVersionExpiration", "NoncurrentDays"),
@@ -144,26 +137,6 @@ def choice(option, value, choices, default):
 # ---------------------------------------------------------------------------
 # Input
 # ---------------------------------------------------------------------------
-
-def bucket_name_error(name):
-    """Why ``name`` is not a valid general purpose bucket name, or None."""
-    if not isinstance(name, str) or not BUCKET_NAME_RE.match(name):
-        return "must have 3 to 63 characters, lowercase letters, digits, dots and hyphens, and begin and end with a letter or digit"
-    if ".." in name or ".-" in name or "-." in name:
-        return "must not have two adjacent dots or a dot next to a hyphen"
-    try:
-        ipaddress.IPv4Address(name)
-        return "must not be formatted as an IP address"
-    except ValueError:
-        pass
-    for prefix in _RESERVED_PREFIXES:
-        if name.startswith(prefix):
-            return f"must not start with {prefix!r} (reserved by AWS)"
-    for suffix in _RESERVED_SUFFIXES:
-        if name.endswith(suffix):
-            return f"must not end with {suffix!r} (reserved by AWS)"
-    return None
-
 
 def bucket_desired(options):
     """The module's options (or the same keys given to the filter), checked and completed.

@@ -65,6 +65,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl imp
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import plan_entries
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_range
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PREFIX_LIST_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import is_ours
@@ -76,7 +77,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.policies import
 
 ADMIN_PORTS = (22, 3389)
 DEFAULT_EPHEMERAL = (32768, 65535)
-_PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]+$")
 _PORT_SPEC = re.compile(r"^[0-9]+(-[0-9]+)?$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 EXTRA_VARS = ("security_extra_ingress_rules", "security_extra_egress_rules")
@@ -354,7 +354,7 @@ def peer_rules(peer_cidrs, ports, vpc_cidr=None, prefix_list_ids=None, intra_vpc
         raise RuleError(f"intra_vpc: {intra_vpc!r} is not a boolean") from None
     pl_ids = sorted(set(_flatten(prefix_list_ids or [], "prefix_list_ids")))
     for pl_id in pl_ids:
-        if not _PREFIX_LIST_ID.match(pl_id):
+        if not PREFIX_LIST_ID_RE.match(pl_id):
             raise RuleError(f"prefix_list_ids: {pl_id!r} is not a prefix list ID (pl-...)")
     ingress, egress = [], []
     for port in port_list:

@@ -77,7 +77,6 @@ previous_kms_master_key_id:
   sample: ""
 """
 
-import re
 
 try:
     import botocore
@@ -89,8 +88,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KEY_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import SNS_TOPIC_ARN_RE
 
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 
 
 def main():
@@ -102,7 +101,7 @@ def main():
 
     arn = module.params["topic_arn"]
     desired = module.params["kms_master_key_id"] or ""
-    if not TOPIC_ARN_RE.match(arn):
+    if not SNS_TOPIC_ARN_RE.match(arn):
         module.fail_json(msg=f"topic_arn: {arn!r} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)")
     if desired and not KEY_ID_RE.match(desired):
         module.fail_json(

@@ -68,7 +68,7 @@ def test_partition_of_refuses_no_region(region):
 
 
 @pytest.mark.parametrize("built, expected", [
-    (lambda: policies.ec2_arn("us-east-2", "222222222222", "vpc", "vpc-0a1"), "arn:aws:ec2:us-east-2:222222222222:vpc/vpc-0a1"),
+    (lambda: policies.ec2_arn("us-east-2", "222222222222", "vpc", "vpc-0a1a1a1a"), "arn:aws:ec2:us-east-2:222222222222:vpc/vpc-0a1a1a1a"),
     (lambda: policies.ec2_arn("cn-north-1", "222222222222", "vpc-peering-connection"), "arn:aws-cn:ec2:cn-north-1:222222222222:vpc-peering-connection/*"),
     (lambda: policies.iam_arn("us-gov-west-1", "111111111111", "role/x"), "arn:aws-us-gov:iam::111111111111:role/x"),
     (lambda: policies.account_root_arn("us-east-1", "111111111111"), "arn:aws:iam::111111111111:root"),
@@ -187,8 +187,8 @@ def test_acceptance_permissions_scoping_sandbox():
     ({"account_id": "2222"}, "12-digit"),
 ])
 def test_acceptance_permissions_bad_input_names_it(override, needle):
-    params = {"region": "us-east-1", "account_id": "222222222222", "vpc_id": "vpc-0a1",
-              "requester_vpc_arns": ["arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0b2"], "route_table_ids": ["rtb-0c3"]}
+    params = {"region": "us-east-1", "account_id": "222222222222", "vpc_id": "vpc-0a1a1a1a",
+              "requester_vpc_arns": ["arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0b2b2b2b"], "route_table_ids": ["rtb-0c3c3c3c"]}
     with pytest.raises(ValueError, match=needle):
         policies.acceptance_permissions_policy(**dict(params, **override))
 

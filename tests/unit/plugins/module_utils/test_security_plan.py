@@ -43,8 +43,8 @@ def site(network, cidr, adopted=False, account="111111111111"):
         ],
         "security_groups": [{"GroupId": f"sg-{key}0", "GroupName": "default", "VpcId": f"vpc-{key}", "IpPermissions": [], "IpPermissionsEgress": []}],
         "vpc_endpoints": [],
-        "prefix_lists": [{"PrefixListId": "pl-5a5a", "PrefixListName": "com.amazonaws.us-east-1.s3", "Cidrs": S3_CIDRS},
-                         {"PrefixListId": "pl-dd00", "PrefixListName": "com.amazonaws.us-east-1.dynamodb", "Cidrs": DDB_CIDRS}],
+        "prefix_lists": [{"PrefixListId": "pl-5a5a5a5a", "PrefixListName": "com.amazonaws.us-east-1.s3", "Cidrs": S3_CIDRS},
+                         {"PrefixListId": "pl-dd00dd00", "PrefixListName": "com.amazonaws.us-east-1.dynamodb", "Cidrs": DDB_CIDRS}],
     }
 
 
@@ -117,7 +117,7 @@ def test_two_sites_both_directions_exact_rules_and_numbers():
     peer = ["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"]
     assert rule_set(plan, "ingress") == {("tcp", p, c) for p in (443, 5432) for c in peer}
     assert rule_set(plan, "egress") == ({("tcp", p, c) for p in (443, 5432) for c in peer + ["10.0.0.0/16"]}
-                                        | {("tcp", 443, "pl-5a5a"), ("tcp", 443, "pl-dd00")})
+                                        | {("tcp", 443, "pl-5a5a5a5a"), ("tcp", 443, "pl-dd00dd00")})
     descriptions = {r["description"] for r in plan["groups"][0]["egress"]}
     assert "peer 10.1.0.0/24 tcp/443" in descriptions and "intra-VPC 10.0.0.0/16 tcp/5432" in descriptions and None in descriptions
     ingress = sorted((n, c, f) for e, n, c, f, _t, _p in entry_set(plan) if not e)
@@ -158,7 +158,7 @@ def test_directions(direction, host, inbound, outbound):
     peer_in = {r for r in rule_set(plan, "ingress") if str(r[2]).startswith(peer_net)}
     peer_out = {r for r in rule_set(plan, "egress") if str(r[2]).startswith(peer_net) and r[2] != own}
     assert bool(peer_in) is inbound and bool(peer_out) is outbound
-    assert ("tcp", 443, "pl-5a5a") in rule_set(plan, "egress")  # services and intra-VPC regardless of direction
+    assert ("tcp", 443, "pl-5a5a5a5a") in rule_set(plan, "egress")  # services and intra-VPC regardless of direction
     assert ("tcp", 5432, own) in rule_set(plan, "egress")
     entries = entry_set(plan)
     peer_entries = {e for e in entries if e[2].startswith(peer_net)}
@@ -192,7 +192,7 @@ def test_no_peering_only_prefix_list_egress():
     plan = plan_for("trading", states("trading"), peerings=[])
     assert plan["errors"] == []
     assert rule_set(plan, "ingress") == set()
-    assert rule_set(plan, "egress") == {("tcp", 443, "pl-5a5a"), ("tcp", 443, "pl-dd00")}
+    assert rule_set(plan, "egress") == {("tcp", 443, "pl-5a5a5a5a"), ("tcp", 443, "pl-dd00dd00")}
     assert {(e[0], e[1]) for e in entry_set(plan) if e[2] == "10.0.0.0/16"} == {(False, 100), (True, 100)}
 
 
@@ -450,7 +450,7 @@ def test_rules_of_group_round_trip():
         ({"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ip": "10.1.0.0/24", "description": "a"}, False),
         ({"protocol": "6", "from_port": 1000, "to_port": 2000, "cidr_ipv6": "2001:db8::/64"}, False),
         ({"protocol": "icmp", "cidr_ip": "10.9.0.0/16"}, True),
-        ({"protocol": "all", "prefix_list_id": "pl-5a5a"}, True),
+        ({"protocol": "all", "prefix_list_id": "pl-5a5a5a5a"}, True),
     ]]
     group = {"IpPermissions": sp.ip_permissions([r for r in rules if not r["egress"]]),
              "IpPermissionsEgress": sp.ip_permissions([r for r in rules if r["egress"]])}
