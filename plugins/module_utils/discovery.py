@@ -60,10 +60,15 @@ def call(what, method, **params):
         raise DiscoveryError(what, e) from e
 
 
+def all_pages(client, operation, **params):
+    """Every page of a paginated read as one result, each page retried; errors are the caller's."""
+    return RETRY(client.get_paginator(operation).paginate(**params).build_full_result)()
+
+
 def paginate(what, client, operation, key, **params):
     """Every page of a paginated read, flattened to the list under ``key``."""
     try:
-        pages = RETRY(client.get_paginator(operation).paginate(**params).build_full_result)()
+        pages = all_pages(client, operation, **params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise DiscoveryError(what, e) from e
     return plain(pages.get(key, []))

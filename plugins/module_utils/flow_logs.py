@@ -25,11 +25,11 @@ import hashlib
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import all_pages
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
@@ -647,12 +647,6 @@ def matches_filters(flow_log, filters):
 # ---------------------------------------------------------------------------
 
 
-@AWSRetry.jittered_backoff()
-def _describe_flow_logs_pages(client, **params):
-    paginator = client.get_paginator("describe_flow_logs")
-    return paginator.paginate(**params).build_full_result()
-
-
 def describe_flow_logs(client, flow_log_ids=None, filters=None):
     """DescribeFlowLogs (all pages) with boto3-style Filters from a dict."""
     params = {}
@@ -660,4 +654,4 @@ def describe_flow_logs(client, flow_log_ids=None, filters=None):
         params["FlowLogIds"] = list(flow_log_ids)
     if filters:
         params["Filters"] = [{"Name": k, "Values": _as_list(v)} for k, v in filters.items()]
-    return _describe_flow_logs_pages(client, **params).get("FlowLogs", [])
+    return all_pages(client, "describe_flow_logs", **params).get("FlowLogs", [])

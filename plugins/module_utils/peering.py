@@ -36,10 +36,10 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import all_pages
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PEERING_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import REGION_RE
@@ -151,10 +151,8 @@ def cidr_in(expected, cidrs):
     return False
 
 
-@AWSRetry.jittered_backoff()
 def _describe_peerings(client, **params):
-    paginator = client.get_paginator("describe_vpc_peering_connections")
-    return paginator.paginate(**params).build_full_result().get("VpcPeeringConnections", [])
+    return all_pages(client, "describe_vpc_peering_connections", **params).get("VpcPeeringConnections", [])
 
 
 def describe_peerings(module, client, peering_ids=None, filters=None):
@@ -204,8 +202,7 @@ def account_tags(module, client, peering_ids):
         {"resource-type": "vpc-peering-connection", "resource-id": list(peering_ids)}
     )
     try:
-        paginator = client.get_paginator("describe_tags")
-        pages = AWSRetry.jittered_backoff()(paginator.paginate(Filters=filters).build_full_result)()
+        pages = all_pages(client, "describe_tags", Filters=filters)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Unable to describe tags of {', '.join(peering_ids)}")
     for tag in pages.get("Tags", []):

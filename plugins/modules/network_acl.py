@@ -256,6 +256,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import all_pages
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import plain
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import CATCH_ALL_RULE
@@ -294,8 +295,7 @@ class NetworkAclManager:
     # ---- reads -------------------------------------------------------
     def describe(self, **kwargs):
         try:
-            paginator = self.client.get_paginator("describe_network_acls")
-            return AWSRetry.jittered_backoff()(paginator.paginate(**kwargs).build_full_result)()["NetworkAcls"]
+            return all_pages(self.client, "describe_network_acls", **kwargs)["NetworkAcls"]
         except is_boto3_error_code(NOT_FOUND):
             return []
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
