@@ -11,18 +11,15 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import imp
 
 # Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
 site_peerings = lazy_function("peering_intent", "site_peerings")
+partition_of_region = lazy_function("identifiers", "partition_of_region")
 
 
 def aws_partition(region):
-    """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
+    """The ARN partition of a region (identifiers.partition_of_region)."""
     region = str(region or "")
     if not region:
         raise AnsibleFilterError("aws_partition: region is empty")
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return partition_of_region(region)
 
 
 def ec2_arn(resource_id, region, account_id, resource_type=None):

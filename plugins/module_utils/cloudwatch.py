@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import partition_of_region
+
 DASHBOARD_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 # Widget types documented in "Dashboard body structure and syntax".
@@ -168,29 +170,11 @@ def validate_dashboard_body(body):
     return errors
 
 
-def region_partition(region):
-    """AWS partition for a region name, from its prefix."""
-    region = region or ""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    if region.startswith("us-isof-"):
-        return "aws-iso-f"
-    if region.startswith("eu-isoe-"):
-        return "aws-iso-e"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    return "aws"
-
-
 def console_base_url(region):
     """Console base URL for the region, or None when the partition has no public console."""
     if not region:
         return None
-    partition = region_partition(region)
+    partition = partition_of_region(region)
     if partition == "aws":
         return f"https://{region}.console.aws.amazon.com"
     if partition == "aws-cn":

@@ -55,6 +55,25 @@ BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# Region prefix -> ARN partition, most specific first (us-isob- before us-iso-); every other region is in aws.
+REGION_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+)
+
+
+def partition_of_region(region):
+    """The ARN partition of a region name, from its prefix (the one derivation every plugin uses)."""
+    for prefix, partition in REGION_PARTITIONS:
+        if (region or "").startswith(prefix):
+            return partition
+    return "aws"
+
+
 def account_of_arn(arn):
     """The account ID in an IAM/STS ARN, or None."""
     match = re.match(r"^arn:" + PARTITION + r":(?:iam|sts)::(\d{12}):", arn or "")

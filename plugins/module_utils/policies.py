@@ -32,11 +32,11 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers imp
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import partition_of_region
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
 
 POLICY_VERSION = "2012-10-17"
 
-_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
 _VPC_ARN = re.compile(r"^arn:" + PARTITION + r":ec2:[a-z0-9-]+:[0-9]{12}:vpc/" + VPC_ID_RE.pattern[1:])
 
 # What the wildcards of AWS's documented key policies match in the SAR (kms page).
@@ -50,12 +50,8 @@ KMS_REENCRYPT_ACTIONS = ("kms:ReEncryptFrom", "kms:ReEncryptTo")
 # ---------------------------------------------------------------------------
 
 def partition_of(region):
-    """The ARN partition of a region: aws-cn for cn-*, aws-us-gov for us-gov-*, else aws."""
-    region = _text("region", region)
-    for prefix, partition in _PARTITIONS:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
+    """The ARN partition of a region (identifiers.partition_of_region); the region must be given."""
+    return partition_of_region(_text("region", region))
 
 
 def arn(region, service, account_id, resource, regional=True):

@@ -116,3 +116,18 @@ def test_no_plugin_spells_an_id_pattern_of_its_own():
                  for path in sorted(PLUGINS.rglob("*.py")) if path.name != "identifiers.py"
                  for number, line in enumerate(path.read_text().splitlines(), 1) if OWN_PATTERN.search(line)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("region, partition", [
+    ("us-east-1", "aws"),
+    ("eu-central-2", "aws"),
+    ("cn-north-1", "aws-cn"),
+    ("us-gov-west-1", "aws-us-gov"),
+    ("us-iso-east-1", "aws-iso"),
+    ("us-isob-east-1", "aws-iso-b"),
+    ("us-isof-south-1", "aws-iso-f"),
+    ("eu-isoe-west-1", "aws-iso-e"),
+    (None, "aws"),
+])
+def test_partition_of_region(region, partition):
+    assert ids.partition_of_region(region) == partition

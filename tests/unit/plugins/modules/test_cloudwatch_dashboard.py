@@ -256,7 +256,7 @@ def test_dashboard_url_per_region(aws, run_module, region, url):
     result = run_module(cloudwatch_dashboard, {"name": NAME, "body": body(), "region": region})
     assert result["failed"] is False, result
     assert result["dashboard_url"] == url
-    partition = cw_utils.region_partition(region)
+    partition = cw_utils.partition_of_region(region)
     assert result["dashboard_arn"] == f"arn:{partition}:cloudwatch::123456789012:dashboard/{NAME}"
     assert names(region) == [NAME]
 
@@ -264,7 +264,7 @@ def test_dashboard_url_per_region(aws, run_module, region, url):
 def test_console_url_helper_isolated_partition():
     assert cw_utils.dashboard_console_url("us-iso-east-1", NAME) is None
     assert cw_utils.dashboard_console_url(None, NAME) is None
-    assert cw_utils.region_partition("ap-southeast-2") == "aws"
+    assert cw_utils.partition_of_region("ap-southeast-2") == "aws"
 
 
 def test_validation_messages_become_warnings(aws, run_module, monkeypatch):
