@@ -875,7 +875,7 @@ SEMANTIC_CHECKS = {
     "monitoring_region": region,
     "monitoring_account_id": optional_account_id,
     "monitoring_alert_email": alert_email,
-    "monitoring_kms_deletion_window_days": kms_deletion_window,
+    "monitoring_kms_key_deletion_window": kms_deletion_window,
     "monitoring_flow_log_format": metric_flow_log_format,
     "monitoring_peer_cidrs": metric_peer_cidrs,
     "monitoring_allowed_ports": nonempty_port_numbers,

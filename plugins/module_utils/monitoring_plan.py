@@ -664,7 +664,7 @@ def plan_monitoring_teardown(state, spec):
         or planner.key(alias)["KeyMetadata"].get("KeyState") in PENDING_STATES)]
     if keys:
         args["kms"] = {"keys": [{"alias": alias} for alias in keys], "state": "absent",
-                       "pending_window_days": int(spec.get("kms_deletion_window_days") or 7)}
+                       "pending_window_days": int(spec.get("key_deletion_window") or 30)}
         try:
             add(_tagged(plan_keys({alias: planner.key(alias) for alias in keys}, args["kms"]), "kms"))
         except PlanError as e:

@@ -213,8 +213,8 @@ BAD = [
     # KMS and S3 lifecycle
     ({"config_kms_key_deletion_window": 5}, ["config_kms_key_deletion_window: 5 is outside 7-30 (KMS pending-deletion days)"]),
     ({"flowlogs_kms_key_deletion_window": 31}, ["flowlogs_kms_key_deletion_window: 31 is outside 7-30 (KMS pending-deletion days)"]),
-    ({"monitoring_kms_deletion_window_days": "7"},
-     ['monitoring_kms_deletion_window_days: "7" is a string, not an integer; write 7 without quotes']),
+    ({"monitoring_kms_key_deletion_window": "7"},
+     ['monitoring_kms_key_deletion_window: "7" is a string, not an integer; write 7 without quotes']),
     ({"flowlogs_retention_days": 0}, ["flowlogs_retention_days: 0 is below 1 (S3 lifecycle days)"]),
     ({"config_abort_incomplete_upload_days": -1}, ["config_abort_incomplete_upload_days: -1 is below 1 (S3 lifecycle days)"]),
     # Booleans, dicts, lists, nested lists, strings, null

@@ -55,7 +55,7 @@ FIXED = {"topic": {"state": "present"}, "log_group": {"state": "present"}, "deli
 def spec(**overrides):
     base = {
         "network_name": "trading", "environment_suffix": "sandbox", "account_id": ACCOUNT, "region": REGION,
-        "tags": {"CostCenter": "CC-1", "Environment": "sandbox"}, "alert_email": "", "kms_deletion_window_days": 7,
+        "tags": {"CostCenter": "CC-1", "Environment": "sandbox"}, "alert_email": "", "key_deletion_window": 7,
         "log_retention_days": 90, "flow_log_traffic_type": "ALL", "flow_log_max_aggregation_interval": 60,
         "flow_log_format": FORMAT, "peer_cidrs": [], "peer_states": {"analytics": PEER}, "allowed_ports": [443, 5432],
         "metric_namespace": "NetSec/Peering", "alarm_period": 300, "rejected_threshold": 10, "anomaly_band_width": 2.0,
