@@ -218,7 +218,6 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import normalize_alarm
@@ -235,6 +234,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alar
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_writes
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_alarms
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
 
@@ -368,7 +368,7 @@ def main():
     except ValueError as e:
         module.fail_json(msg=str(e))
 
-    cloudwatch = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    cloudwatch = module.client("cloudwatch", retry_decorator=RETRY)
     result, current = converge_set(module, cloudwatch, wanted, describe, lambda found: plan_alarms(found, desired),
                                    execute, diff_of, settle=settle_tags)
     module.exit_json(**result, alarms=current)

@@ -146,7 +146,6 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import canonical_json
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import dashboard_console_url
@@ -154,6 +153,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch impo
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import parse_dashboard_body
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_dashboard_body
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch import validate_dashboard_name
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 
 NOT_FOUND_CODES = ("ResourceNotFound", "DashboardNotFoundError", "ResourceNotFoundException")
 
@@ -236,7 +236,7 @@ def main():
             module.fail_json(msg=f"Invalid body for dashboard {name}: " + "; ".join(errors), errors=errors)
         desired = normalize_json(parsed)
 
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch", retry_decorator=RETRY)
     region = client.meta.region_name
 
     existing = get_dashboard(module, client, name)

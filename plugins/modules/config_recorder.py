@@ -296,10 +296,9 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import customer_recorders
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import is_recording
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_delivery_channel
@@ -309,9 +308,8 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.config import p
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import recorder_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import AWS_ERRORS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_recording
-
-RETRY = AWSRetry.jittered_backoff(retries=10)
 
 
 def argument_spec():

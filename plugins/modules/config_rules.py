@@ -279,12 +279,11 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import FREQUENCIES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import MESSAGE_TYPES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import TAGGING_UNSUPPORTED_CODES
-from ansible_collections.netsec.aws_peering.plugins.module_utils.config import ConfigValidationError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import list_config_rules
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import normalise_rule_reply
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import plan_rules
@@ -295,6 +294,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.config import r
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.config import rules_needing_put
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import AWS_ERRORS
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import retry_also_on
 
 ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
 
@@ -349,7 +349,7 @@ class ConfigRulesManager:
         self.params = params
         self.settings = settings
         self.client = module.client(
-            "config", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUseException"])
+            "config", retry_decorator=retry_also_on("ResourceInUseException")
         )
         self.tagging_supported = True
         self.done = []

@@ -173,7 +173,6 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import final_tags
@@ -181,6 +180,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alar
 from ansible_collections.netsec.aws_peering.plugins.module_utils.cloudwatch_alarms import tag_writes
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_rules
 from ansible_collections.netsec.aws_peering.plugins.module_utils.event_rules import described_view
 from ansible_collections.netsec.aws_peering.plugins.module_utils.event_rules import normalize_desired
@@ -307,7 +307,7 @@ def main():
     except ValueError as e:
         module.fail_json(msg=str(e))
 
-    events = module.client("events", retry_decorator=AWSRetry.jittered_backoff())
+    events = module.client("events", retry_decorator=RETRY)
     result, current = converge_set(module, events, wanted, describe, lambda found: plan_rules(found, desired), execute, diff_of)
     module.exit_json(**result, event_rules=current)
 

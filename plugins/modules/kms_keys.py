@@ -174,11 +174,12 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_key
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import retry_also_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import NAME_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import USABLE_STATES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.kms_keys import alias_name
@@ -191,10 +192,9 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OW
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import PlanError
 
-RETRY = AWSRetry.jittered_backoff(retries=10)
 GONE = ("NotFoundException", "KMSInvalidStateException")
 # Right after CreateKey (or CancelKeyDeletion), KMS may still answer NotFoundException for a moment.
-RETRY_NEW = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["NotFoundException"])
+RETRY_NEW = retry_also_on("NotFoundException")
 
 
 def find_orphans(kms, aliases):

@@ -174,11 +174,11 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import by_resource
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_set
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_log_group
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import UNITS
 from ansible_collections.netsec.aws_peering.plugins.module_utils.log_metric_filters import current_filters
@@ -258,7 +258,7 @@ def main():
             module.warn(f"Log group {group} does not exist yet: every filter is reported as to be created")
         return changes
 
-    logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    logs = module.client("logs", retry_decorator=RETRY)
     result, current = converge_set(module, logs, wanted, describe, plan, execute, diff_of)
     module.exit_json(**result, log_group=current)
 

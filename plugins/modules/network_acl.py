@@ -250,15 +250,15 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import all_pages
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import plain
-
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import retry_also_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import CATCH_ALL_RULE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import EntryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import check_limit
@@ -272,6 +272,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl imp
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_range
 
+
 # moto answers an unknown ACL ID with InvalidRouteTableID.NotFound
 NOT_FOUND = ("InvalidNetworkAclID.NotFound", "InvalidRouteTableID.NotFound")
 
@@ -280,7 +281,7 @@ class NetworkAclManager:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = module.client("ec2", retry_decorator=RETRY)
         self.check_mode = module.check_mode
         self.changes = {
             "acl": None,
@@ -527,7 +528,7 @@ class NetworkAclManager:
                 acl = self.call("create_network_acl", f"create a network ACL in {vpc_id}", **kwargs)["NetworkAcl"]
                 nacl_id = acl["NetworkAclId"]
                 # Wait until the new ACL is visible before adding entries.
-                AWSRetry.jittered_backoff(catch_extra_error_codes=list(NOT_FOUND))(self.client.describe_network_acls)(
+                retry_also_on(*NOT_FOUND)(self.client.describe_network_acls)(
                     NetworkAclIds=[nacl_id]
                 )
             self.changes["acl"] = "created"

@@ -207,19 +207,19 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_bucket
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import retry_also_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import PlanError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import bucket_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import plan_bucket
 from ansible_collections.netsec.aws_peering.plugins.module_utils.secure_bucket import project_bucket
 
-RETRY = AWSRetry.jittered_backoff(retries=10)
 # Right after CreateBucket, S3 may still answer NoSuchBucket or OperationAborted for a moment.
-RETRY_NEW = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["NoSuchBucket", "OperationAborted"])
+RETRY_NEW = retry_also_on("NoSuchBucket", "OperationAborted")
 
 
 class Executor:

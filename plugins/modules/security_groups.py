@@ -162,21 +162,21 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import changes_diff
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_rounds
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import absent_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import retry_also_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.security_plan import ip_permissions
 from ansible_collections.netsec.aws_peering.plugins.module_utils.security_plan import plan_security_groups
 
 MAX_ROUNDS = 3
-RETRY = AWSRetry.jittered_backoff(retries=10)
 # A group just created may not be visible to the next call yet.
-RETRY_NEW = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["InvalidGroup.NotFound"])
+RETRY_NEW = retry_also_on("InvalidGroup.NotFound")
 
 
 def describe(ec2, vpc_id):

@@ -131,6 +131,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
 
@@ -140,7 +141,7 @@ def assume(module, sts):
                   DurationSeconds=module.params["duration_seconds"])
     if module.params["external_id"]:
         params["ExternalId"] = module.params["external_id"]
-    retry = AWSRetry.jittered_backoff()
+    retry = RETRY
     if module.params["assumable_timeout"] > 0:
         # A new role: each AssumeRole is the state check; back off between checks up to the timeout.
         retry = AWSRetry.jittered_backoff(retries=max(1, module.params["assumable_timeout"] // 4), delay=2, max_delay=8,
@@ -182,7 +183,7 @@ def main():
         session = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                        aws_session_token=creds["SessionToken"])
     try:
-        caller = AWSRetry.jittered_backoff()(module.client("sts", **session).get_caller_identity)()
+        caller = RETRY(module.client("sts", **session).get_caller_identity)()
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Cannot tell which account the session reaches (sts:GetCallerIdentity)")
     identity = {"account": caller["Account"], "arn": caller["Arn"], "partition": caller["Arn"].split(":")[1]}

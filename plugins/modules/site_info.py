@@ -174,10 +174,10 @@ state:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.netsec.aws_peering.plugins.module_utils.site_state import SCOPES
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import discover
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.site_state import SCOPES
 
 
 def main():

@@ -85,11 +85,10 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KEY_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import SNS_TOPIC_ARN_RE
-
 
 
 def main():
@@ -109,7 +108,7 @@ def main():
             "use an empty string to clear the encryption"
         )
 
-    client = module.client("sns", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("sns", retry_decorator=RETRY)
     try:
         attributes = client.get_topic_attributes(aws_retry=True, TopicArn=arn)["Attributes"]
         exists = True

@@ -311,9 +311,9 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
 from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import FlowLogError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.flow_logs import client_token
@@ -342,7 +342,6 @@ NOT_FOUND_CODES = {
     "Subnet": ("InvalidSubnetID.NotFound", "describe_subnets", "SubnetIds"),
     "NetworkInterface": ("InvalidNetworkInterfaceID.NotFound", "describe_network_interfaces", "NetworkInterfaceIds"),
 }
-RETRY = AWSRetry.jittered_backoff(retries=10)
 # A just created flow log may take a moment to be listed (eventual consistency): looked for up to
 # 3 times, 2 s apart, before AWS's answer is taken for a stale token. No stock waiter covers it.
 FLOW_LOG_EXISTS = {"version": 2, "waiters": {"FlowLogExists": {

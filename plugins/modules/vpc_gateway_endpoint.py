@@ -236,13 +236,13 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import changes_diff
 from ansible_collections.netsec.aws_peering.plugins.module_utils.desired_sets import converge_rounds
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import absent_on
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import paginate
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import EndpointError
@@ -256,7 +256,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints impor
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import short_service
 
 MAX_ROUNDS = 3
-RETRY = AWSRetry.jittered_backoff(retries=10)
 
 
 def describe(ec2, vpc_id, region, present):

@@ -154,10 +154,10 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import DiscoveryError
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_network
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import describe_zones
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import find_vpc
@@ -170,7 +170,6 @@ MAX_ROUNDS = 6
 # What the module returns of the site state: the parts it changes (merged into site_state by the role).
 NETWORK_KEYS = ("vpc", "vpc_candidates", "subnets", "route_tables", "network_acls", "security_groups", "vpc_endpoints",
                 "internet_gateways", "nat_gateways", "flow_logs")
-RETRY = AWSRetry.jittered_backoff(retries=10)
 
 
 def spec_of(params):

@@ -120,7 +120,8 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils import peering as pu
 
@@ -144,7 +145,7 @@ def check_caller(module, pcx, side):
             peering_id=pid,
         )
     try:
-        account = module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(
+        account = module.client("sts", retry_decorator=RETRY).get_caller_identity(
             aws_retry=True
         )["Account"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
@@ -177,7 +178,7 @@ def main():
     if p["wait_timeout"] < 0:
         module.fail_json(msg=f"wait_timeout={p['wait_timeout']} must not be negative")
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ec2", retry_decorator=RETRY)
     pcx = pu.get_peering(module, client, pid)
     result = dict(peering_id=pid, side=side)
 

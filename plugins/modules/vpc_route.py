@@ -271,7 +271,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import RETRY
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils import routes as ru
 
@@ -356,7 +357,7 @@ def main():
         required_one_of=[["routes", "route_table_id"]],
     )
     requests = requested_routes(module)
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ec2", retry_decorator=RETRY)
     table_ids = sorted({r["route_table_id"] for r in requests})
     tables = describe_tables(module, client, table_ids)
     steps, conflicts, warnings = ru.plan(requests, tables, module.params["replace"])
