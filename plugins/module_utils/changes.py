@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.netsec.aws_peering.plugins.module_utils.names import tag_dict
+
 
 def change(resource, action, field=None, before=None, after=None, **extra):
     """One planned change; ``field``, ``before`` and ``after`` only for a change of one field, extra keys only when set."""
@@ -42,3 +44,12 @@ def by_resource(changes):
     for resource in dict.fromkeys(item["resource"] for item in changes):
         mine = [item for item in changes if item["resource"] == resource]
         yield resource.split(" ", 1)[1], mine, {item["action"] for item in mine}
+
+
+def tag_changes(resource, current_tags, wanted, resource_id=None):
+    """Tags to add or correct on one of our resources (as text, like AWS keeps them); tags others put there are never removed."""
+    have = tag_dict(current_tags)
+    missing = {key: str(value) for key, value in wanted.items() if have.get(key) != str(value)}
+    if not missing:
+        return []
+    return [change(resource, "update", "tags", {k: have.get(k) for k in missing}, missing, id=resource_id)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import tag_changes
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
@@ -57,15 +58,6 @@ def intra_vpc_entries(vpc_cidr):
     """The private ACL's own entries: all traffic within the VPC, both directions (the security role keeps them)."""
     return [{"RuleNumber": INTRA_VPC_RULE, "Egress": egress, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": vpc_cidr}
             for egress in (False, True)]
-
-
-def tag_changes(resource, current_tags, wanted, resource_id=None):
-    """Tags to add or correct (never removes tags others put on our resources)."""
-    have = tag_dict(current_tags)
-    missing = {key: value for key, value in wanted.items() if have.get(key) != value}
-    if not missing:
-        return []
-    return [change(resource, "update", "tags", {k: have.get(k) for k in missing}, missing, id=resource_id)]
 
 
 def _main_table(state):

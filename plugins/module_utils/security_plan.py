@@ -53,6 +53,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import change
+from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import tag_changes
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import EndpointError
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import plan_endpoints
 from ansible_collections.netsec.aws_peering.plugins.module_utils.endpoints import service_name
@@ -504,15 +505,6 @@ def ip_permissions(rules, descriptions=True):
 
 def owner_tags(network):
     return {OWNER_TAG: OWNER, "Network": network}
-
-
-def tag_changes(resource, current_tags, wanted, resource_id=None):
-    """Tags to add or correct; tags others put on our resources are never removed."""
-    have = tag_dict(current_tags)
-    missing = {key: str(value) for key, value in wanted.items() if have.get(key) != str(value)}
-    if not missing:
-        return []
-    return [change(resource, "update", "tags", {k: have.get(k) for k in missing}, missing, id=resource_id)]
 
 
 def desired_group(group, network, where="groups"):
