@@ -32,7 +32,7 @@ def free_port(floor=None, choose=random.SystemRandom().randrange):
     top = floor if floor is not None else ephemeral_floor()
     if top - LOWEST < 100:
         raise RuntimeError(f"ip_local_port_range starts at {top}: no room below it for test emulators above {LOWEST}")
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         port = choose(LOWEST, top)
         with socket.socket() as sock:
             try:

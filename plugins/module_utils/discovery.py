@@ -35,6 +35,8 @@ RETRY = AWSRetry.jittered_backoff(retries=10)
 def retry_also_on(*codes):
     """RETRY that also retries ``codes``: what AWS answers for a moment right after a create (eventual consistency)."""
     return AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=list(codes))
+
+
 ENDPOINT_SERVICES = ("s3", "dynamodb")
 
 

@@ -31,7 +31,7 @@ def test_ephemeral_floor_without_the_file_is_the_iana_floor(tmp_path):
 
 
 def test_port_is_below_the_ephemeral_range_and_free():
-    for _ in range(20):
+    for _attempt in range(20):
         port = free_port_script.free_port(floor=32768)
         assert free_port_script.LOWEST <= port < 32768
         with socket.socket() as sock:
