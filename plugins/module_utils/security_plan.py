@@ -66,6 +66,7 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl imp
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import plan_entries
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_desired
 from ansible_collections.netsec.aws_peering.plugins.module_utils.network_acl import validate_range
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PREFIX_LIST_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OWNER_TAG
@@ -79,9 +80,12 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.policies import
 ADMIN_PORTS = (22, 3389)
 DEFAULT_EPHEMERAL = (32768, 65535)
 _PORT_SPEC = re.compile(r"^[0-9]+(-[0-9]+)?$")
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
 EXTRA_VARS = ("security_extra_ingress_rules", "security_extra_egress_rules")
 GONE_ENDPOINT_STATES = ("deleted", "deleting", "rejected", "failed", "expired")
+# The egress rule AWS gives every new security group (all traffic to every IPv4 address). It is never
+# granted: the plan only recognises it in order to revoke it in the run that creates the group.
+AWS_DEFAULT_EGRESS = {"egress": True, "protocol": "-1", "from_port": None, "to_port": None,
+                      "cidr_ip": str(ipaddress.IPv4Network((0, 0))), "description": None}
 
 
 class RuleError(ValueError):
@@ -340,7 +344,7 @@ def peer_rules(peer_cidrs, ports, vpc_cidr=None, prefix_list_ids=None, intra_vpc
 
     Ingress and egress: TCP each port with each peer CIDR (``peer <cidr> tcp/<port>``), and with the VPC CIDR
     when ``intra_vpc`` (``intra-VPC <cidr> tcp/<port>``); egress also TCP 443 to each prefix list (no
-    description). Nothing to or from 0.0.0.0/0 or ::/0 (an error).
+    description). Nothing to or from an open range (prefix length 0: an error).
     """
     peers = _networks(peer_cidrs, "peer_cidrs")
     if not peers:
@@ -451,7 +455,7 @@ def rule_key(rule):
 
 
 def rule_text(rule):
-    """``ingress tcp/443 10.1.0.0/24``, ``egress all 0.0.0.0/0``, ``ingress icmp type -1 code -1 10.9.0.0/16``."""
+    """``ingress tcp/443 10.1.0.0/24``, ``egress all 10.1.0.0/16``, ``ingress icmp type -1 code -1 10.9.0.0/16``."""
     kind, value = _target(rule)
     protocol = rule["protocol"]
     if protocol in ("tcp", "udp"):
@@ -538,7 +542,7 @@ def plan_security_groups(state, groups, network, absent=False):
     group of that name that is not ours is an error (present) or left alone (absent). Rules are compared per
     target with their descriptions; rules not wanted are revoked (the group is ours), descriptions are
     updated in place, tags are added or corrected, never removed. A new group gets AWS's default egress
-    rule (all to 0.0.0.0/0), revoked in the same run. Returns ``{"errors": [...], "changes": [...]}``.
+    rule (AWS_DEFAULT_EGRESS), revoked in the same run. Returns ``{"errors": [...], "changes": [...]}``.
     """
     errors, changes = [], []
     for index, raw in enumerate(groups or []):
@@ -565,11 +569,9 @@ def plan_security_groups(state, groups, network, absent=False):
             for rule in group["rules"]:
                 changes.append(change(resource, "update", rule_text(rule), None, _rule_state(rule), name=name, op="authorize",
                                       rule=rule))
-            default = {"egress": True, "protocol": "-1", "from_port": None, "to_port": None, "cidr_ip": "0.0.0.0/0",
-                       "description": None}
-            if rule_key(default) not in {rule_key(r) for r in group["rules"]}:
-                changes.append(change(resource, "update", rule_text(default), "allowed (AWS adds it to a new group)", None,
-                                      name=name, op="revoke", rule=default))
+            if rule_key(AWS_DEFAULT_EGRESS) not in {rule_key(r) for r in group["rules"]}:
+                changes.append(change(resource, "update", rule_text(AWS_DEFAULT_EGRESS), "allowed (AWS adds it to a new group)", None,
+                                      name=name, op="revoke", rule=dict(AWS_DEFAULT_EGRESS)))
             continue
         current = mine[0]
         group_id = current["GroupId"]
@@ -649,7 +651,7 @@ def extra_rules(spec):
     """The extra rules of the spec, validated: (normalised rules, errors, compliance exceptions).
 
     Each normalised rule: direction, cidr, cidr_key (cidr_block or ipv6_cidr_block), protocol (tcp, udp, icmp,
-    all), ranges ([[low, high]]), open (0.0.0.0/0 or ::/0), variable (where it came from).
+    all), ranges ([[low, high]]), open (an open range, prefix length 0), variable (where it came from).
     """
     errors, out, exceptions = [], [], []
     allowed_open = set(spec.get("open_cidr_exceptions") or [])
@@ -764,7 +766,7 @@ def _relations(spec, peer_states, errors, changes):
 def peering_group_rules(relations, vpc_cidr, prefix_list_ids, extras, intra_vpc_ingress=False):
     """The peering group's rules: ingress only from peers allowed to connect here, egress to peers this site
     connects to, TCP 443 to the prefix lists, the peering ports to the VPC CIDR (and from it when
-    ``intra_vpc_ingress``), then the extra rules. No default egress to 0.0.0.0/0."""
+    ``intra_vpc_ingress``), then the extra rules. No default egress to an open range."""
     rules = {}
     ordered = []
 
@@ -1000,7 +1002,7 @@ def desired_endpoints(state, spec, errors):
     region = state.get("region") or spec.get("region")
     account = str(spec.get("account_id") or state.get("account_id") or "")
     peers = [str(a) for a in spec.get("peer_account_ids") or []]
-    bad = [a for a in [account, *peers] if not _ACCOUNT.match(a)]
+    bad = [a for a in [account, *peers] if not ACCOUNT_ID_RE.match(a)]
     if bad:
         errors.append(f"endpoints_account_id / endpoints_peer_account_ids: {bad} are not 12-digit account IDs (every peer needs "
                       f"aws_account_id)")
