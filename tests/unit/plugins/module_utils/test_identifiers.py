@@ -108,7 +108,8 @@ def test_trusted_principal_problem(principal, fragment):
 
 
 # An EC2 ID or an ARN spelled as a pattern of its own, outside identifiers.py.
-OWN_PATTERN = re.compile(r"""re\.(?:compile|match)\(\s*r?["']\^?(?:(?:vpc|subnet|rtb|acl|sg|pcx|vpce|fl|pl)-\[|arn:aws(?:\[|\(|:iam|:kms|:sns))""")
+OWN_PATTERN = re.compile(r"""re\.(?:compile|match)\(\s*r?["']\^?(?:(?:vpc|subnet|rtb|acl|sg|pcx|vpce|fl|pl)-\[|arn:aws(?:\[|\(|:iam|:kms|:sns)"""
+                         r"""|(?:\\d|\[0-9\])\{12\}\$)""")
 
 
 def test_no_plugin_spells_an_id_pattern_of_its_own():
