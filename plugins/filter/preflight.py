@@ -477,7 +477,7 @@ class _Checker:
                 else:
                     cidr_net = net
         if has_id and (not isinstance(vpc_id, str) or not _ids.VPC_ID_RE.match(vpc_id)):
-            self.err("%s.vpc_id: %s is not a VPC id (vpc- and 8 to 17 lowercase hex digits)" % (base, show(vpc_id)))
+            self.err("%s.vpc_id: %s is not a VPC id (vpc- and 8 or 17 lowercase hex digits)" % (base, show(vpc_id)))
         if has_tags:
             path = "%s.vpc_adopt_tags" % base
             if not isinstance(tags, Mapping) or not tags:
@@ -782,16 +782,14 @@ class _Checker:
             if account is not None:
                 for prefix in bucket_prefixes:
                     bucket = "%s-%s-%s-%s" % (prefix, name, account, suffix)
+                    why = _ids.bucket_name_error(bucket)
                     if len(bucket) > BUCKET_NAME_MAX:
                         self.err(
                             "%s: %s (%d chars) makes S3 bucket name %s for %s %d chars, over the limit of %d"
                             % (path, show(suffix), len(suffix), show(bucket), _host(host), len(bucket), BUCKET_NAME_MAX)
                         )
-                    elif _ids.bucket_name_error(bucket):
-                        self.err(
-                            "%s: %s makes S3 bucket name %s for %s, which %s"
-                            % (path, show(suffix), show(bucket), _host(host), _ids.bucket_name_error(bucket))
-                        )
+                    elif why:
+                        self.err("%s: %s makes S3 bucket name %s for %s, which %s" % (path, show(suffix), show(bucket), _host(host), why))
             for prefix in role_prefixes:
                 role = "%s-%s-%s" % (prefix, name, suffix)
                 if len(role) > ROLE_NAME_MAX:

@@ -30,12 +30,12 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_ALIAS_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_KEY_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import SNS_TOPIC_ARN_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import bucket_name_error
 
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 # SourceDetails message types that are periodic: AWS fills in TwentyFour_Hours
@@ -188,8 +188,9 @@ def validate_delivery_channel(channel, default_name):
             "delivery_channel.name: %r is longer than %d characters" % (name, CHANNEL_NAME_MAX)
         )
     bucket = channel.get("s3_bucket_name")
-    if not bucket or not BUCKET_NAME_RE.match(bucket) or ".." in bucket:
-        raise ConfigValidationError("delivery_channel.s3_bucket_name: %r is not a valid S3 bucket name" % bucket)
+    why = bucket_name_error(bucket)
+    if why:
+        raise ConfigValidationError("delivery_channel.s3_bucket_name: %r is not a valid S3 bucket name: it %s" % (bucket, why))
     prefix = channel.get("s3_key_prefix")
     if prefix is not None:
         if prefix == "" or prefix.startswith("/") or "AWSLogs" in prefix.split("/"):
