@@ -29,12 +29,13 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.names import OW
 from ansible_collections.netsec.aws_peering.plugins.module_utils.names import site_names
 
 # The one retry policy of our AWS calls: throttling and transient errors, 10 attempts, jittered backoff.
-RETRY = AWSRetry.jittered_backoff(retries=10)
+RETRIES = 10
+RETRY = AWSRetry.jittered_backoff(retries=RETRIES)
 
 
 def retry_also_on(*codes):
     """RETRY that also retries ``codes``: what AWS answers for a moment right after a create (eventual consistency)."""
-    return AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=list(codes))
+    return AWSRetry.jittered_backoff(retries=RETRIES, catch_extra_error_codes=list(codes))
 
 
 ENDPOINT_SERVICES = ("s3", "dynamodb")

@@ -30,7 +30,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
 from ansible_collections.netsec.aws_peering.plugins.module_utils.discovery import all_pages
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import BUCKET_NAME
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
@@ -46,7 +46,7 @@ RESOURCE_TYPES = {
 
 RESOURCE_ID_RE = ec2_id_re("(vpc|subnet|eni)")
 # arn:<partition>:s3:::<bucket>[/<prefix>]
-S3_ARN_RE = re.compile(r"^arn:" + PARTITION + r":s3:::(?P<bucket>" + BUCKET_NAME_RE.pattern[1:-1] + r")(?P<prefix>/.*)?$")
+S3_ARN_RE = re.compile(r"^arn:" + PARTITION + r":s3:::(?P<bucket>" + BUCKET_NAME + r")(?P<prefix>/.*)?$")
 LOG_GROUP_NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]{1,512}"
 LOG_GROUP_NAME_RE = re.compile(r"^" + LOG_GROUP_NAME_PATTERN + r"$")
 LOG_GROUP_ARN_RE = re.compile(

@@ -18,9 +18,14 @@ PARTITION = r"aws(?:-[a-z]+)*"
 _REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
 
 
+def ec2_id(prefix):
+    """The pattern text of an EC2 resource ID, unanchored (to compose ARN patterns)."""
+    return prefix + "-" + _HEX_ID
+
+
 def ec2_id_re(prefix):
     """The pattern of an EC2 resource ID such as vpc-0123abcd or rtb-0123456789abcdef0."""
-    return re.compile(r"^" + prefix + "-" + _HEX_ID + r"$")
+    return re.compile(r"^" + ec2_id(prefix) + r"$")
 
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
@@ -48,7 +53,8 @@ KMS_ALIAS_ARN_RE = re.compile(r"^" + _KMS_ARN + _KMS_ALIAS + r"$")
 KEY_ID_RE = re.compile(r"^(?:" + _KMS_KEY + "|" + _KMS_ALIAS + "|" + _KMS_ARN + r"(?:key/" + _KMS_KEY + "|" + _KMS_ALIAS + r"))$")
 SNS_TOPIC_ARN_RE = re.compile(r"^arn:" + PARTITION + r":sns:" + _REGION + r":\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$")
 # S3's naming rules for general purpose buckets (adjacent dots and reserved names are checked where used).
-BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+BUCKET_NAME_RE = re.compile(r"^" + BUCKET_NAME + r"$")
 BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 # A Python/Ansible identifier (variable and option names).

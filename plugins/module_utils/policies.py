@@ -30,14 +30,14 @@ import re
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ACCOUNT_ID_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import VPC_ID_RE
+from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ec2_id_re
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import partition_of_region
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import trusted_principal_problem
 
 POLICY_VERSION = "2012-10-17"
 
-_VPC_ARN = re.compile(r"^arn:" + PARTITION + r":ec2:[a-z0-9-]+:[0-9]{12}:vpc/" + VPC_ID_RE.pattern[1:])
+_VPC_ARN = re.compile(r"^arn:" + PARTITION + r":ec2:[a-z0-9-]+:[0-9]{12}:vpc/" + ec2_id("vpc") + r"$")
 
 # What the wildcards of AWS's documented key policies match in the SAR (kms page).
 KMS_DATA_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext",
