@@ -30,7 +30,6 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.netsec.aws_peering.plugins.module_utils.changes import copied_change
-from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_ALIAS_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import KMS_KEY_ARN_RE
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import PARTITION
 from ansible_collections.netsec.aws_peering.plugins.module_utils.identifiers import ROLE_ARN_RE
@@ -202,7 +201,8 @@ def validate_delivery_channel(channel, default_name):
     if sns is not None and not SNS_TOPIC_ARN_RE.match(sns):
         raise ConfigValidationError("delivery_channel.sns_topic_arn: %r is not an SNS topic ARN" % sns)
     kms = channel.get("s3_kms_key_arn")
-    if kms is not None and not (KMS_KEY_ARN_RE.match(kms) or KMS_ALIAS_ARN_RE.match(kms)):
+    # PutDeliveryChannel takes the ARN of the key itself (DeliveryChannel.s3KmsKeyArn), not of an alias.
+    if kms is not None and not KMS_KEY_ARN_RE.match(kms):
         raise ConfigValidationError("delivery_channel.s3_kms_key_arn: %r is not a KMS key ARN" % kms)
     return {
         "name": name,

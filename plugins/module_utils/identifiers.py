@@ -48,7 +48,6 @@ _KMS_KEY = r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 _KMS_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
 _KMS_ARN = r"arn:" + PARTITION + r":kms:" + _REGION + r":\d{12}:"
 KMS_KEY_ARN_RE = re.compile(r"^" + _KMS_ARN + r"key/" + _KMS_KEY + r"$")
-KMS_ALIAS_ARN_RE = re.compile(r"^" + _KMS_ARN + _KMS_ALIAS + r"$")
 # A KMS key as KMS takes it: key ID, multi-Region key ID, alias name, key ARN or alias ARN.
 KEY_ID_RE = re.compile(r"^(?:" + _KMS_KEY + "|" + _KMS_ALIAS + "|" + _KMS_ARN + r"(?:key/" + _KMS_KEY + "|" + _KMS_ALIAS + r"))$")
 SNS_TOPIC_ARN_RE = re.compile(r"^arn:" + PARTITION + r":sns:" + _REGION + r":\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$")

@@ -114,7 +114,7 @@ options:
         type: str
       s3_kms_key_arn:
         description:
-          - KMS key used to encrypt the delivered objects.
+          - ARN of the KMS key (not of an alias) used to encrypt the delivered objects, in the Region of the bucket.
         type: str
       sns_topic_arn:
         description:

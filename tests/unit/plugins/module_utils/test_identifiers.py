@@ -52,7 +52,6 @@ PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
     ("KMS_KEY_ARN_RE", "arn:aws:kms:us-east-1:111111111111:key/mrk-" + "a" * 32, True),
     ("KMS_KEY_ARN_RE", "arn:aws:kms:us-east-1:111111111111:alias/logs", False),
     ("KMS_KEY_ARN_RE", "arn:aws:kms:us-east-1:111111111111:key/abc", False),
-    ("KMS_ALIAS_ARN_RE", "arn:aws:kms:us-east-1:111111111111:alias/logs", True),
     ("KEY_ID_RE", "alias/logs", True),
     ("KEY_ID_RE", "12345678-1234-1234-1234-123456789012", True),
     ("KEY_ID_RE", "arn:aws:kms:us-east-1:111111111111:alias/logs", True),
