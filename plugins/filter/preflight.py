@@ -31,7 +31,6 @@ from ansible_collections.netsec.aws_peering.plugins.module_utils.lazy_import imp
 
 # Imported on first use: see module_utils/lazy_import.py (every task loads every filter file).
 _ids = lazy_module("identifiers")  # the one set of AWS identifier patterns
-trusted_principal_problem = lazy_function("identifiers", "trusted_principal_problem")
 ephemeral_port_range = lazy_function("input_validation", "ephemeral_port_range")
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -707,7 +706,7 @@ class _Checker:
                     " automation principal (a whole account is never trusted)" % (path, show(req), req)
                 )
                 continue
-            problem = trusted_principal_problem(principal)
+            problem = _ids.trusted_principal_problem(principal)
             if problem:
                 self.err("%s: %s: %s %s" % (path, where, show(principal), problem))
 
